@@ -97,7 +97,10 @@ class _Membrane:
     ions: dict[str, tuple[float, Concentrations]] = field(default_factory=dict)
 
     def ghk_inputs(self) -> dict[str, tuple[float, float, float]]:
-        return {key: (p, values.inside, values.outside) for key, (p, values) in self.ions.items()}
+        """Permeabilities relative to the largest: V_m and the shares depend only on the ratios,
+        and a tiny (subnormal) permeability times a concentration would otherwise underflow to 0/0."""
+        top = max(p for p, _ in self.ions.values())  # > 0: check_permeabilities, and a permeant ion is never skipped
+        return {key: (p / top, values.inside, values.outside) for key, (p, values) in self.ions.items()}
 
 
 def _membrane(preset: Preset, temperature: float | None, options: dict[str, Any]) -> _Membrane:
@@ -149,7 +152,7 @@ def resting_potential(
     shares = conductance_shares(
         vm,
         membrane.temperature_c,
-        {key: (IONS[key], p, v.inside, v.outside) for key, (p, v) in membrane.ions.items()},
+        {key: (IONS[key], p, inside, outside) for key, (p, inside, outside) in membrane.ghk_inputs().items()},
     )
     ions = [
         _ion_potential(IONS[key], values, membrane.temperature_c, permeability=p, conductance_share=shares[key])

@@ -174,7 +174,9 @@ def conductance_shares(
             conductances[key] = permeability * valence**2 * mean / thermal
             continue
         u = valence * vm_mv / thermal
-        current = permeability * valence**2 * (vm_mv / thermal) * (inside - outside * np.exp(-u)) / (1 - np.exp(-u))
+        # P z² (V/θ) = P z u, and u/(1 − e⁻ᵘ) → 1 as u → 0 (V_m exactly 0 mV gave 0/0 = NaN)
+        drive = 1.0 if u == 0 else u / -np.expm1(-u)
+        current = permeability * valence * drive * (inside - outside * np.exp(-u))
         conductances[key] = float(current / (vm_mv - equilibrium))
     total = sum(conductances.values())
     return {key: value / total for key, value in conductances.items()}

@@ -136,7 +136,10 @@ class _Printer:
             return self._product(numerator)
         if self.latex:
             return rf"\frac{{{self._part(numerator)}}}{{{self._part(denominator)}}}"
-        return f"{self._wrapped(numerator)}/{self._wrapped(denominator)}"
+        bottom = self._part(denominator)
+        if len(denominator) > 1 and not bottom.startswith("("):
+            bottom = f"({bottom})"  # RT/(zF), never the ambiguous RT/zF
+        return f"{self._wrapped(numerator)}/{self._wrapped(denominator) if len(denominator) == 1 else bottom}"
 
     def _part(self, factors: list[sp.Basic]) -> str:
         """A fraction's numerator or denominator: a lone sum needs no brackets of its own."""

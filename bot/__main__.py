@@ -1,0 +1,185 @@
+"""The command line: ``membrane-tutor [console | demo | ask …]``.
+
+With no subcommand it starts the offline console, or the demo tour when standard input
+is not a terminal (a pipe, CI, a container without a TTY); neither needs a token or a
+network. Bad input prints one line and exits with status 2; nothing prints a traceback
+for something a user typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.answers import Answer, answer
+from bot.commands import COMMANDS, Request, parse_invocation
+from bot.physiology import InputError, warm_up
+from bot.render.terminal import render_text
+
+log = logging.getLogger("membrane_tutor")
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+DEMO_TOUR: tuple[tuple[str, str], ...] = (
+    ("Why is the resting potential negative, and why is it not E_K?", "/restpot"),
+    ("Each ion's equilibrium potential, derived step by step:", "/nernst ion:K inside:140 outside:5 detail:steps"),
+    ("What a clinical change does to V_m:", "/whatif scenario:hyperkalemia"),
+    ("Everything the bot can do:", "/help"),
+)
+
+
+def answer_text(text: str) -> Answer:
+    """Parse and answer one line of terminal input; bad input becomes an error answer."""
+    try:
+        request = parse_invocation(text)
+    except InputError as error:
+        return Answer(command="", title="That input can't be used", headline=str(error), error=True)
+    return answer(request)
+
+
+def _print_answer(result: Answer, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(result), file=sys.stderr if result.error else sys.stdout)
+    return EXIT_BAD_INPUT if result.error else EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    return _print_answer(answer_text(" ".join(args.command)), args.json)
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    warm_up()
+    print(f"membrane-tutor {__version__}: a short tour. Every command here works the same in Discord.\n")
+    for caption, command in DEMO_TOUR:
+        print(f'» {caption}\n$ membrane-tutor ask "{command}"\n')
+        print(render_text(answer_text(command)))
+        print("\n")
+    print('Start the console with `membrane-tutor console`, or ask one question with `membrane-tutor ask "/restpot"`.')
+    return EXIT_OK
+
+
+def _history_file() -> Path:
+    state = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
+    return state / "membrane-tutor" / "history"
+
+
+def _enable_history() -> Path | None:
+    """Line editing and history where readline exists (it does not on every platform)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return None
+    path = _history_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            readline.read_history_file(path)
+    except OSError:
+        return None
+    readline.set_history_length(1000)
+    return path
+
+
+def _save_history(path: Path | None) -> None:
+    if path is None:
+        return
+    import readline
+
+    try:
+        readline.write_history_file(path)
+    except OSError as error:
+        log.warning("could not save console history: %s", error)
+
+
+CONSOLE_HELP = (
+    "Type a command as you would in Discord, e.g. /nernst ion:K inside:140 outside:5\n"
+    "  help            list the commands\n"
+    "  help COMMAND    one command's options (e.g. help nernst)\n"
+    "  quit            leave (or Ctrl-D)"
+)
+
+
+def console_line(line: str) -> str | None:
+    """The console's reply to one line, or None to quit."""
+    text = line.strip()
+    if not text:
+        return ""
+    word, _, rest = text.partition(" ")
+    if word in ("quit", "exit"):
+        return None
+    if word in ("help", "?"):
+        topic = rest.strip().removeprefix("/")
+        if topic and topic not in COMMANDS:
+            return f"error: no command /{topic}; the commands are {', '.join(COMMANDS)}."
+        request = Request("help", {"command": topic} if topic else {})
+        return CONSOLE_HELP + "\n\n" + render_text(answer(request))
+    return render_text(answer_text(text))
+
+
+def cmd_console(_: argparse.Namespace) -> int:
+    warm_up()
+    history = _enable_history()
+    print(f"membrane-tutor {__version__} console. {CONSOLE_HELP.splitlines()[0]}\nType help for more, quit to leave.")
+    try:
+        while True:
+            try:
+                line = input("tutor> ")
+            except EOFError:
+                print()
+                return EXIT_OK
+            except KeyboardInterrupt:
+                print()
+                continue
+            reply = console_line(line)
+            if reply is None:
+                return EXIT_OK
+            if reply:
+                print(reply + "\n")
+    finally:
+        _save_history(history)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="membrane-tutor",
+        description="Membrane physiology tutor: Nernst, GHK, what-if scenarios. "
+        "With no command: the console (or the demo tour when input is not a terminal).",
+    )
+    parser.add_argument("--version", action="version", version=f"membrane-tutor {__version__}")
+    commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
+    ask = commands.add_parser("ask", help='answer one command, e.g. ask "/nernst ion:K inside:140 outside:5"')
+    ask.add_argument("command", nargs="+", help="the command as typed in Discord")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON (schemas/answer.v1.json)")
+    ask.set_defaults(handler=cmd_ask)
+    commands.add_parser("console", help="an interactive console with history and help").set_defaults(
+        handler=cmd_console
+    )
+    commands.add_parser("demo", help="a short tour that shows each command once").set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    args = build_parser().parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        handler = cmd_console if sys.stdin.isatty() else cmd_demo
+    try:
+        return handler(args)
+    except BrokenPipeError:  # e.g. piped into `head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""The one declaration of every command: names, descriptions, options, bounds, choices.
+
+Discord's slash commands and the terminal are both built from this module, so an option
+is declared once and the bounds a Discord client enforces are the ones the terminal and
+the engine enforce. No discord import here: the Discord adapter translates
+:class:`CommandSpec` into ``app_commands`` objects.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+from bot.physiology import IONS, PRESETS, InputError, scenarios
+from bot.physiology.ions import CUSTOM
+from bot.physiology.validation import CONCENTRATION, PERMEABILITY, TEMPERATURE, VALENCE, Bounds, check_in_bounds
+
+
+class OptionType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """One option. ``quantity`` names the value in error messages ("a concentration")."""
+
+    name: str
+    description: str
+    type: OptionType
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    bounds: Bounds | None = None
+    quantity: str = "a value"
+
+    def allowed(self) -> str:
+        """What a user may type here, in words."""
+        if self.choices:
+            return "one of " + ", ".join(choice.value for choice in self.choices)
+        if self.type is OptionType.BOOLEAN:
+            return "true or false"
+        if self.bounds is not None:
+            kind = "a whole number" if self.type is OptionType.INTEGER else "a number"
+            return f"{kind} from {self.bounds.describe()}"
+        return "text"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command. ``user_install`` marks commands a student may add to their own account."""
+
+    name: str
+    description: str
+    options: tuple[OptionSpec, ...] = ()
+    examples: tuple[str, ...] = ()
+    user_install: bool = True
+
+    def option(self, name: str) -> OptionSpec | None:
+        return next((option for option in self.options if option.name == name), None)
+
+
+def _concentration(name: str, where: str) -> OptionSpec:
+    return OptionSpec(
+        name,
+        f"{where} (mM); default: the preset's",
+        OptionType.NUMBER,
+        bounds=CONCENTRATION,
+        quantity="a concentration",
+    )
+
+
+def _permeability(name: str, ion: str) -> OptionSpec:
+    return OptionSpec(
+        name,
+        f"Relative permeability to {ion} (P_K = 1 in the presets); default: the preset's",
+        OptionType.NUMBER,
+        bounds=PERMEABILITY,
+        quantity="a relative permeability",
+    )
+
+
+PRESET_OPTION: Final = OptionSpec(
+    "preset",
+    "Cell type whose concentrations, permeabilities and temperature to use",
+    OptionType.STRING,
+    choices=tuple(Choice(f"{p.name} ({p.temperature_c:g} °C)", key) for key, p in PRESETS.items()),
+)
+TEMPERATURE_OPTION: Final = OptionSpec(
+    "temperature",
+    "Temperature (°C); default: the preset's",
+    OptionType.NUMBER,
+    bounds=TEMPERATURE,
+    quantity="the temperature",
+)
+DETAIL_OPTION: Final = OptionSpec(
+    "detail",
+    "How much to show: the summary, or every step of the derivation",
+    OptionType.STRING,
+    choices=(Choice("summary", "summary"), Choice("steps: the derivation", "steps")),
+)
+PRIVATE_OPTION: Final = OptionSpec("private", "Only you see the answer (default: false)", OptionType.BOOLEAN)
+
+RESTPOT: Final = CommandSpec(
+    "restpot",
+    "Resting membrane potential (GHK) and each ion's equilibrium potential",
+    (
+        PRESET_OPTION,
+        _concentration("k_in", "[K⁺] inside"),
+        _concentration("k_out", "[K⁺] outside"),
+        _concentration("na_in", "[Na⁺] inside"),
+        _concentration("na_out", "[Na⁺] outside"),
+        _concentration("cl_in", "[Cl⁻] inside"),
+        _concentration("cl_out", "[Cl⁻] outside"),
+        _permeability("p_k", "K⁺"),
+        _permeability("p_na", "Na⁺"),
+        _permeability("p_cl", "Cl⁻"),
+        TEMPERATURE_OPTION,
+        DETAIL_OPTION,
+        PRIVATE_OPTION,
+    ),
+    examples=("/restpot", "/restpot k_out:10", "/restpot preset:squid-giant-axon detail:steps"),
+)
+NERNST: Final = CommandSpec(
+    "nernst",
+    "Equilibrium (Nernst) potential of one ion",
+    (
+        OptionSpec(
+            "ion",
+            "The ion; custom needs a valence",
+            OptionType.STRING,
+            required=True,
+            choices=(
+                *(Choice(f"{ion.symbol} ({ion.name})", key) for key, ion in IONS.items()),
+                Choice("custom (give a valence)", CUSTOM),
+            ),
+        ),
+        _concentration("inside", "Concentration inside the cell"),
+        _concentration("outside", "Concentration outside the cell"),
+        PRESET_OPTION,
+        TEMPERATURE_OPTION,
+        OptionSpec(
+            "valence",
+            "Charge z of a custom ion: a non-zero whole number from -3 to 3",
+            OptionType.INTEGER,
+            bounds=VALENCE,
+            quantity="the valence",
+        ),
+        DETAIL_OPTION,
+        PRIVATE_OPTION,
+    ),
+    examples=("/nernst ion:K", "/nernst ion:K inside:140 outside:5", "/nernst ion:Ca detail:steps"),
+)
+WHATIF: Final = CommandSpec(
+    "whatif",
+    "What happens to the resting potential in a clinical or experimental scenario",
+    (
+        OptionSpec(
+            "scenario",
+            "What changes",
+            OptionType.STRING,
+            required=True,
+            choices=tuple(Choice(s.title[:100], slug) for slug, s in scenarios().items()),
+        ),
+        PRESET_OPTION,
+        PRIVATE_OPTION,
+    ),
+    examples=("/whatif scenario:hyperkalemia", "/whatif scenario:pump-block preset:cardiac-myocyte"),
+)
+HELP: Final = CommandSpec(
+    "help",
+    "What this bot can do, with an example for each command",
+    (
+        OptionSpec(
+            "command",
+            "Show one command's options",
+            OptionType.STRING,
+            choices=tuple(Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF)),
+        ),
+    ),
+    examples=("/help", "/help command:nernst"),
+)
+
+COMMANDS: Final[Mapping[str, CommandSpec]] = MappingProxyType(
+    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, HELP)}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A platform-neutral request: what was asked and by whom, never how it arrived.
+
+    ``user`` and ``guild`` are opaque strings (the Discord adapter fills them; the
+    terminal leaves them empty).
+    """
+
+    command: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    user: str | None = None
+    guild: str | None = None
+    locale: str = "en-US"
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def coerce(option: OptionSpec, raw: str) -> Any:
+    """Turn typed text into the option's value, with the same checks Discord applies."""
+    text = raw.strip()
+    if option.choices:
+        for choice in option.choices:
+            if text.casefold() in (choice.value.casefold(), choice.name.casefold()):
+                return choice.value
+        raise InputError(f"`{option.name}` must be {option.allowed()} (got `{_shown(text)}`).", option=option.name)
+    if option.type is OptionType.BOOLEAN:
+        if text.casefold() in _TRUE | _FALSE:
+            return text.casefold() in _TRUE
+        raise InputError(f"`{option.name}` must be true or false (got `{_shown(text)}`).", option=option.name)
+    if option.type in (OptionType.NUMBER, OptionType.INTEGER):
+        return _number(option, text)
+    return text
+
+
+def _number(option: OptionSpec, text: str) -> float | int:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        raise InputError(
+            f"`{option.name}` must be {option.allowed()} (got `{_shown(text)}`).", option=option.name
+        ) from None
+    if option.type is OptionType.INTEGER:
+        if not math.isfinite(value) or value != int(value):
+            raise InputError(f"`{option.name}` must be {option.allowed()} (got `{_shown(text)}`).", option=option.name)
+        value = int(value)
+    if option.bounds is not None:
+        check_in_bounds(option.name, value, option.bounds, option.quantity)
+    return value
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """User text echoed back safely: short, one line, no backticks."""
+    cleaned = " ".join(text.split()).replace("`", "'")
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def parse_invocation(text: str) -> Request:
+    """Parse terminal text such as ``/nernst ion:K inside:140 outside:5``."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        raise InputError("Unbalanced quotes: close the quote or leave it out.") from None
+    if not tokens:
+        raise InputError("Type a command, e.g. /restpot or /nernst ion:K (or `help`).")
+    name = tokens[0].removeprefix("/").lower()
+    spec = COMMANDS.get(name)
+    if spec is None:
+        known = ", ".join(f"/{command}" for command in COMMANDS)
+        raise InputError(f"Unknown command `{_shown(tokens[0])}`: the commands are {known}.")
+    options: dict[str, Any] = {}
+    for token in tokens[1:]:
+        key, separator, raw = token.partition(":")
+        option = spec.option(key.lower())
+        if not separator:
+            raise InputError(f"Write options as name:value, e.g. {spec.examples[-1]} (got `{_shown(token)}`).")
+        if option is None:
+            names = ", ".join(o.name for o in spec.options)
+            raise InputError(f"Unknown option `{_shown(key)}` for /{spec.name}: its options are {names}.")
+        if option.name in options:
+            raise InputError(f"`{option.name}` is given twice: give it once.", option=option.name)
+        options[option.name] = coerce(option, raw)
+    return Request(spec.name, check_required(spec, options))
+
+
+def check_required(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]:
+    for option in spec.options:
+        if option.required and option.name not in options:
+            raise InputError(f"/{spec.name} needs `{option.name}`: {option.allowed()}.", option=option.name)
+    return options

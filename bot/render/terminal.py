@@ -1,0 +1,35 @@
+"""Answer → text for a terminal: the headline first, then lines, fields, steps, source."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.answers import Answer
+
+WIDTH = 88
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
+def render_text(answer: Answer) -> str:
+    """The whole answer as text; an error is a single line."""
+    if answer.error:
+        return f"error: {answer.headline}"
+    out = [answer.title, "─" * min(len(answer.title), WIDTH), answer.headline, ""]
+    for line in answer.lines:
+        out.extend(_wrap(line))
+    if answer.fields:
+        out.append("")
+    for field in answer.fields:
+        out.extend(_wrap(f"{field.name}: {field.value}"))
+    if answer.steps:
+        out.extend(["", "Derivation:"])
+        for number, step in enumerate(answer.steps, start=1):
+            out.extend(_wrap(step.sentence, f"{number:>2}. ")[:1] + _wrap(step.sentence, "    ")[1:])
+            out.extend(_wrap(step.unicode, "      "))
+    if answer.footer:
+        out.append("")
+        out.extend(_wrap(answer.footer))
+    return "\n".join(out)
