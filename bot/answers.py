@@ -9,7 +9,7 @@ student gets the same answer in either place. No markdown here: renderers add em
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from bot import __version__

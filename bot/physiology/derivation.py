@@ -241,7 +241,8 @@ def ghk_derivation(temperature_c: float, values: GhkValues, result_mv: float) ->
     with sp.evaluate(False):
         sums = sp.Mul(sp.Float(thermal, 15), sp.log(sp.Float(numerator, 15) / sp.Float(denominator, 15)))
     builder.add(
-        f"Add up the weighted concentrations; RT/F = {format_number(thermal, 5)} mV at {format_number(temperature_c)} °C.",
+        f"Add up the weighted concentrations; RT/F = {format_number(thermal, 5)} mV "
+        f"at {format_number(temperature_c)} °C.",
         sums,
         unit="mV",
     )
