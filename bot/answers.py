@@ -98,10 +98,10 @@ def _why_not_ek(result: RestingPotentialResult) -> str:
     )
     targets = " and ".join(f"{_potential_name(ion)} ({millivolts(ion.equilibrium_mv)})" for ion in pullers)
     side = "above" if gap > 0 else "below"
-    plural = "leaks pull" if len(pullers) > 1 else "leak pulls"
+    noun, verb = ("leaks", "pull") if len(pullers) > 1 else ("leak", "pulls")
     return (
         f"Why not E_K ({millivolts(potassium.equilibrium_mv)})? V_m sits {abs(gap):.1f} mV {side} it because "
-        f"the {leaks} {plural} it toward {targets} ({ratios})."
+        f"the {leaks} {noun} ({ratios}) {verb} it toward {targets}."
     )
 
 
@@ -135,7 +135,9 @@ def restpot(request: Request) -> Answer:
     permeant = [ion for ion in result.ions if ion.permeability is not None]
     lines = [_why_not_ek(result), _dominance(result)]
     if result.reference_vm_mv is not None:
-        lines.append(f"The source reports {millivolts(result.reference_vm_mv)} for this cell.")
+        lines.append(
+            f"The cited source gives {format_number(result.reference_vm_mv)} mV for this cell.".replace("-", "−")
+        )
     fields = [
         _equilibrium_field(result.ions),
         AnswerField(
