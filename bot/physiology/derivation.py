@@ -98,19 +98,14 @@ def _constants_sentence(temperature_c: float) -> str:
     )
 
 
-def _ln(value: float) -> sp.Expr:
-    with sp.evaluate(False):
-        return sp.log(sp.Float(value, 15))
-
-
 def _times(coefficient: float, function: sp.Expr) -> sp.Expr:
     with sp.evaluate(False):
         return sp.Mul(sp.Float(coefficient, 15), function)
 
 
-def _log10(value: float) -> sp.Expr:
+def _log10_ratio(outside: float, inside: float) -> sp.Expr:
     with sp.evaluate(False):
-        return log10(sp.Float(value, 15))
+        return log10(sp.Float(outside, 15) / sp.Float(inside, 15))
 
 
 def _result(builder: _Builder, value_mv: float, sentence: str) -> None:
@@ -142,7 +137,6 @@ def nernst_derivation(ion: Ion, inside: float, outside: float, temperature_c: fl
         unit="V",
     )
     slope = float(decade_slope(ion.valence, temperature_c))
-    ratio = outside / inside
     charge = (
         f" Each {ion.symbol} carries {abs(ion.valence)} charges, so |z| = {abs(ion.valence)} divides "
         f"the slope: the same gradient needs only 1/{abs(ion.valence)} of the voltage to balance it."
@@ -152,7 +146,7 @@ def nernst_derivation(ion: Ion, inside: float, outside: float, temperature_c: fl
     builder.add(
         f"Since ln x = ln 10 · log₁₀ x, the factor RT·ln 10/(zF) is {format_number(slope, 5)} mV per tenfold "
         f"concentration ratio at {format_number(temperature_c)} °C.{charge}",
-        _times(slope, _log10(ratio)),
+        _times(slope, _log10_ratio(outside, inside)),
         unit="mV",
     )
     if temperature_c == BODY_TEMPERATURE_C:
@@ -160,7 +154,7 @@ def nernst_derivation(ion: Ion, inside: float, outside: float, temperature_c: fl
         builder.add(
             f"Shortcut at 37 °C: RT·ln 10/F = {format_number(exact, 5)} mV, which textbooks round to 61.5 (≈: "
             f"{format_number(abs(exact - ROUNDED_SLOPE_37C) / abs(ion.valence), 2)} mV per decade less than exact).",
-            _times(ROUNDED_SLOPE_37C / ion.valence, _log10(ratio)),
+            _times(ROUNDED_SLOPE_37C / ion.valence, _log10_ratio(outside, inside)),
             unit="mV",
             approximate=True,
         )
