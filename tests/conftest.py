@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from hypothesis import HealthCheck, settings  # noqa: E402  (after the backend is set)
+from hypothesis import HealthCheck, settings  # after the backend is set
 
 settings.register_profile(
     "ci",

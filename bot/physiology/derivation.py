@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import sympy as sp
 from sympy.codegen.cfunctions import log10
@@ -33,6 +33,9 @@ from bot.physiology.equations import (
 )
 from bot.physiology.ions import GHK_IONS, IONS, Ion
 from bot.physiology.notation import Names, format_number, to_latex, to_unicode
+
+DERIVATION_CACHE_SIZE = 512
+"""Derivations are keyed by the user's numbers: bounded, so a long-running bot stays small."""
 
 ROUNDED_SLOPE_37C = 61.5
 """The textbook's rounded mV per decade at 37 °C (exact: 61.54)."""
@@ -116,7 +119,7 @@ def _sign(value: float) -> str:
     return f"{value:+.1f}".replace("-", "−")
 
 
-@cache
+@lru_cache(maxsize=DERIVATION_CACHE_SIZE)
 def nernst_derivation(ion: Ion, inside: float, outside: float, temperature_c: float, result_mv: float) -> Derivation:
     """General Nernst → substituted → slope form → (≈ 61.5 rule at 37 °C) → result."""
     c_i, c_o = concentration_symbols(ion.key)
@@ -201,7 +204,7 @@ GhkValues = tuple[tuple[str, float, float, float], ...]
 """(ion key, permeability, inside, outside) for K, Na, Cl."""
 
 
-@cache
+@lru_cache(maxsize=DERIVATION_CACHE_SIZE)
 def ghk_derivation(temperature_c: float, values: GhkValues, result_mv: float) -> Derivation:
     """General GHK → substituted → sums evaluated → (reduction to Nernst) → result."""
     bindings = _constant_bindings(temperature_c)
@@ -215,12 +218,18 @@ def ghk_derivation(temperature_c: float, values: GhkValues, result_mv: float) ->
         }
         names = names.merged(names_for(IONS[key]))
     builder = _Builder("V_{m}", "V_m", names, bindings)
-    general = ghk_form()
-    negative, inverted = chloride_inversion()
+    present = tuple(key for key, _, _, _ in values)
+    general = ghk_form(ions=present)  # a model without Cl⁻ (Luo–Rudy) has no Cl⁻ terms to bind
+    chloride = ""
+    if "Cl" in present:
+        negative, inverted = chloride_inversion()
+        chloride = (
+            f" Cl⁻ is an anion (z = −1): {negative} = {inverted}, so inside Cl⁻ sits on top, "
+            "beside the outside cations."
+        )
     builder.add(
         "The Goldman–Hodgkin–Katz voltage equation: each ion pulls V_m toward its own equilibrium "
-        "potential, weighted by its permeability and concentration. Cl⁻ is an anion (z = −1): "
-        f"{negative} = {inverted}, so inside Cl⁻ sits on top, beside the outside cations.",
+        f"potential, weighted by its permeability and concentration.{chloride}",
         general,
     )
     listed = ", ".join(f"{permeability_symbol(key).name} = {format_number(p)}" for key, p, _, _ in values)
@@ -229,8 +238,9 @@ def ghk_derivation(temperature_c: float, values: GhkValues, result_mv: float) ->
         builder.substituted(general),
         unit="V",
     )
-    numerator = sum(p * (inside if IONS[key].valence < 0 else outside) for key, p, inside, outside in values)
-    denominator = sum(p * (outside if IONS[key].valence < 0 else inside) for key, p, inside, outside in values)
+    # Summed in sympy Floats (no underflow): a subnormal P times [X] gave 0/0 in floats.
+    numerator = sp.Add(*(sp.Float(p, 15) * sp.Float(i if IONS[k].valence < 0 else o, 15) for k, p, i, o in values))
+    denominator = sp.Add(*(sp.Float(p, 15) * sp.Float(o if IONS[k].valence < 0 else i, 15) for k, p, i, o in values))
     thermal = float(decade_slope(1, temperature_c)) / float(sp.log(10))
     with sp.evaluate(False):
         sums = sp.Mul(sp.Float(thermal, 15), sp.log(sp.Float(numerator, 15) / sp.Float(denominator, 15)))

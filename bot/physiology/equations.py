@@ -67,19 +67,21 @@ def nernst_form(ion: Ion) -> sp.Expr:
         return sp.Mul(sp.Mul(R, T) / sp.Mul(z, F), sp.log(outside / inside))
 
 
-def ghk_form(coupled: bool = False) -> sp.Expr:
+def ghk_form(coupled: bool = False, ions: tuple[str, ...] = GHK_IONS) -> sp.Expr:
     """V = RT/F · ln((P_K[K]o + P_Na[Na]o + P_Cl[Cl]i)/(P_K[K]i + P_Na[Na]i + P_Cl[Cl]o)).
 
     With ``coupled`` the K⁺ terms carry the pump's coupling ratio r (Mullins & Noda,
     J Gen Physiol 1963;47:117–132, doi:10.1085/jgp.47.1.117): r = 1 is plain GHK.
     Cl⁻ is an anion, so its inside concentration stands beside the outside cations.
+    ``ions`` leaves out the terms of ions a model does not contain (no Cl⁻ in Luo–Rudy).
     """
     (k_i, k_o), (na_i, na_o), (cl_i, cl_o) = (concentration_symbols(key) for key in GHK_IONS)
     p_k, p_na, p_cl = (permeability_symbol(key) for key in GHK_IONS)
     with sp.evaluate(False):
         k_weight = sp.Mul(r, p_k) if coupled else p_k
-        numerator = sp.Add(sp.Mul(k_weight, k_o), sp.Mul(p_na, na_o), sp.Mul(p_cl, cl_i))
-        denominator = sp.Add(sp.Mul(k_weight, k_i), sp.Mul(p_na, na_i), sp.Mul(p_cl, cl_o))
+        terms = {"K": (k_weight, k_o, k_i), "Na": (p_na, na_o, na_i), "Cl": (p_cl, cl_i, cl_o)}
+        numerator = sp.Add(*(sp.Mul(w, top) for key, (w, top, _) in terms.items() if key in ions))
+        denominator = sp.Add(*(sp.Mul(w, bottom) for key, (w, _, bottom) in terms.items() if key in ions))
         return sp.Mul(sp.Mul(R, T) / F, sp.log(numerator / denominator))
 
 

@@ -9,6 +9,7 @@ student copies them from a calculator.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -34,6 +35,8 @@ def format_number(value: float, digits: int = 6) -> str:
     """Up to ``digits`` significant figures, no trailing zeros, no exponent for mM values."""
     if value == 0:
         return "0"
+    if not math.isfinite(value):  # e.g. P_Na/P_K with a subnormal P_K
+        return "NaN" if math.isnan(value) else "∞" if value > 0 else "−∞"
     if abs(value) < 1e-4 or abs(value) >= 1e7:
         mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".")

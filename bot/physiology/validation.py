@@ -49,11 +49,18 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _real(value: int | float) -> float | int:
+    """An int too large for a float (10**400 from a JSON payload) as ±inf, not OverflowError."""
+    if isinstance(value, int) and abs(value) > 1e300:
+        return math.inf if value > 0 else -math.inf
+    return value
+
+
 def check_in_bounds(option: str, value: float, bounds: Bounds, what: str) -> float:
     """Return ``value`` as a float or raise :class:`InputError` naming the option."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"`{option}` must be a number: {what} from {bounds.describe()}.", option=option)
-    value = float(value)
+    value = float(_real(value))
     if math.isnan(value) or math.isinf(value):
         raise InputError(f"`{option}` must be a finite number: {what} from {bounds.describe()}.", option=option)
     if not bounds.low <= value <= bounds.high:
@@ -80,7 +87,7 @@ def check_temperature(option: str, value: float) -> float:
 def check_valence(option: str, value: int) -> int:
     """A valence is a non-zero whole number from −3 to 3."""
     allowed = "a non-zero whole number from -3 to 3"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(_real(value)):
         raise InputError(f"`{option}` must be {allowed}.", option=option)
     if value != int(value) or value == 0 or not VALENCE.low <= value <= VALENCE.high:
         raise InputError(f"`{option}` = {_number(value)} is not allowed: it must be {allowed}.", option=option)

@@ -1,0 +1,82 @@
+"""Shared test helpers: the answer schema, independent reference values, the CLI in a subprocess.
+
+Imported as ``helpers`` (pytest puts ``tests/`` on ``sys.path`` for its test modules).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = ROOT / "schemas" / "answer.v1.json"
+
+R = 8.314462618  # J mol⁻¹ K⁻¹, CODATA 2018
+F = 96485.33212  # C mol⁻¹, CODATA 2018
+
+MILLIVOLTS = re.compile(r"([−+]?\d+\.\d) mV")
+
+
+def nernst_mv(valence: int, inside: float, outside: float, celsius: float) -> float:
+    """E = RT/(zF)·ln([X]o/[X]i) in mV, computed here with math.log, not by the engine."""
+    return 1000.0 * R * (273.15 + celsius) / (valence * F) * math.log(outside / inside)
+
+
+def parse_mv(text: str) -> float:
+    """The first potential printed as the bot prints it ("−65.2 mV", "+54.8 mV") as a float."""
+    match = MILLIVOLTS.search(text)
+    assert match, f"no potential in {text!r}"
+    return float(match.group(1).replace("−", "-"))
+
+
+@cache
+def answer_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def answer_validator() -> Draft202012Validator:
+    schema = answer_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def assert_valid_answer_json(data: Any) -> None:
+    """Valid against schemas/answer.v1.json, and real JSON (no NaN or Infinity)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    errors = sorted(answer_validator().iter_errors(json.loads(text)), key=lambda error: list(error.absolute_path))
+    assert not errors, "\n".join(f"{list(error.absolute_path)}: {error.message}" for error in errors[:5])
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for the CLI: headless matplotlib, UTF-8 output, default log level."""
+    env = {key: value for key, value in os.environ.items() if key not in ("LOG_LEVEL", "PYTHONWARNINGS")}
+    env.update(MPLBACKEND="Agg", PYTHONIOENCODING="utf-8", **extra)
+    return env
+
+
+def run_cli(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in a subprocess; stdin is /dev/null unless ``input`` is given."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env or cli_env(),
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,96 @@
+"""The command line, run as a student runs it: ``python -m bot …`` in a subprocess.
+
+Each launch costs a fraction of a second, so the cases are few and each checks much.
+Standard input is /dev/null (not a terminal) unless a test feeds it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from helpers import cli_env, run_cli
+
+from bot import __version__
+
+
+def _no_traceback(*streams: str) -> None:
+    for stream in streams:
+        assert "Traceback" not in stream
+
+
+def test_ask_prints_the_answer_and_exits_0() -> None:
+    done = run_cli("ask", "/nernst ion:K inside:140 outside:5")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Nernst potential · K⁺")
+    assert "E_K = −89.1 mV" in lines[:4]  # the headline leads, under the title
+    assert done.stderr == ""
+
+
+def test_version() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"membrane-tutor {__version__}"
+
+
+def test_no_subcommand_without_a_terminal_runs_the_demo() -> None:
+    done = run_cli()
+    assert done.returncode == 0, done.stderr
+    _no_traceback(done.stdout, done.stderr)
+    out = done.stdout
+    for command in ("/restpot", "/nernst", "/whatif"):
+        shown = [line for line in out.splitlines() if line.startswith(f'$ membrane-tutor ask "{command}')]
+        assert len(shown) == 1, (command, shown)
+    assert out.count("Resting potential · ") == 1
+    assert out.count("Nernst potential · ") == 1
+    assert out.count("What if: ") == 1
+    assert "V_m = " in out and "E_K = −89.1 mV" in out and "→" in out
+    assert "Derivation:" in out  # the tour shows one derivation
+    assert "error:" not in out and done.stderr == ""
+
+
+def test_console_answers_lines_until_end_of_input(tmp_path: Path) -> None:
+    lines = ["/nernst ion:K", "help", "help nernst", "/nernst ion:K inside:abc"]
+    env = cli_env(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"))
+    done = run_cli("console", input="\n".join(lines) + "\n", env=env)
+    assert done.returncode == 0, done.stderr
+    _no_traceback(done.stdout, done.stderr)
+    out = done.stdout
+    assert out.startswith(f"membrane-tutor {__version__} console.")
+    assert "E_K = −80.1 mV" in out  # /nernst ion:K with the mammalian neuron's 100/5 mM
+    assert "/restpot [preset]" in out  # help: the command list
+    assert "/nernst\n" in out and "ion (required):" in out  # help nernst: its options
+    errors = [line for line in out.splitlines() if "error:" in line]
+    assert len(errors) == 1
+    assert "`inside`" in errors[0] and "abc" in errors[0]
+    assert done.stderr == ""
+    if importlib.util.find_spec("readline") is not None:  # history goes under XDG_STATE_HOME, not the real home
+        assert (tmp_path / "state" / "membrane-tutor" / "history").is_file()
+
+
+BAD_INPUT = [
+    pytest.param("/nernst ion:K inside:0", "inside", id="zero"),
+    pytest.param("/nernst ion:K outside:-5", "outside", id="negative"),
+    pytest.param("/nernst ion:K inside:nan", "inside", id="NaN"),
+    pytest.param("/nernst ion:K inside:inf", "inside", id="inf"),
+    pytest.param("/nernst ion:K inside:1e308", "inside", id="1e308"),
+    pytest.param("/nernst ion:K inside:lots", "inside", id="word for a number"),
+    pytest.param("/nernst ion:K temperature:500", "temperature", id="temperature 500"),
+    pytest.param("/nernst ion:K colour:blue", "colour", id="unknown option"),
+    pytest.param("/nernst ion:custom inside:1 outside:2", "valence", id="custom without valence"),
+    pytest.param("/zombie", "zombie", id="unknown command"),
+]
+
+
+@pytest.mark.parametrize(("command", "named"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_line_on_stderr(command: str, named: str) -> None:
+    done = run_cli("ask", command)
+    assert done.returncode == 2
+    _no_traceback(done.stdout, done.stderr)
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    assert named in lines[0]

@@ -1,0 +1,371 @@
+"""The command declaration (bot/commands.py): Discord's limits, the public contract, the parser.
+
+Discord rejects a whole command tree when one name, description or choice breaks its
+limits (design.md, "Discord's limits"), so each is checked here rather than found at
+``sync`` time. The option names are the public contract of design.md's command table.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+from bot.answers import HANDLERS, answer
+from bot.commands import COMMANDS, CommandSpec, OptionSpec, OptionType, parse_invocation
+from bot.physiology import PRESETS, InputError
+from bot.physiology.validation import CONCENTRATION, PERMEABILITY, TEMPERATURE, VALENCE
+
+NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
+
+SPECS = list(COMMANDS.values())
+OPTIONS = [(spec, option) for spec in SPECS for option in spec.options]
+
+
+def _spec_id(spec: CommandSpec) -> str:
+    return spec.name
+
+
+def _option_id(pair: tuple[CommandSpec, OptionSpec]) -> str:
+    return f"{pair[0].name}.{pair[1].name}"
+
+
+# --- Discord's limits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+def test_command_obeys_discords_limits(spec: CommandSpec) -> None:
+    assert NAME.match(spec.name), spec.name
+    assert 1 <= len(spec.description) <= 100, spec.description
+    assert len(spec.options) <= 25
+    names = [option.name for option in spec.options]
+    assert len(names) == len(set(names)), "option names must be unique"
+    required = [option.required for option in spec.options]
+    assert required == sorted(required, reverse=True), "required options must come before optional ones"
+    assert spec.examples, "every command has an example for /help"
+    for example in spec.examples:
+        assert parse_invocation(example).command == spec.name
+
+
+@pytest.mark.parametrize("pair", OPTIONS, ids=_option_id)
+def test_option_obeys_discords_limits(pair: tuple[CommandSpec, OptionSpec]) -> None:
+    _, option = pair
+    assert NAME.match(option.name), option.name
+    assert 1 <= len(option.description) <= 100, option.description
+    assert len(option.choices) <= 25
+    for choice in option.choices:
+        assert 1 <= len(choice.name) <= 100, choice.name
+        assert 1 <= len(choice.value) <= 100, choice.value
+    assert len({choice.value for choice in option.choices}) == len(option.choices)
+    if option.choices:
+        assert option.type is OptionType.STRING
+    if option.bounds is not None:
+        assert option.type in (OptionType.NUMBER, OptionType.INTEGER)
+        assert option.bounds.low <= option.bounds.high
+    if option.type is OptionType.BOOLEAN:
+        assert not option.choices and option.bounds is None
+
+
+def test_command_names_are_unique_and_every_command_has_a_handler() -> None:
+    assert all(name == spec.name for name, spec in COMMANDS.items())
+    assert set(COMMANDS) == set(HANDLERS)
+
+
+# --- the public contract (design.md's command table) ------------------------------------
+
+CONTRACT = {
+    "restpot": (
+        {"preset", "k_in", "k_out", "na_in", "na_out", "cl_in", "cl_out", "p_k", "p_na", "p_cl"}
+        | {"temperature", "detail", "private"},
+        set(),
+    ),
+    "nernst": ({"ion", "inside", "outside", "preset", "temperature", "valence", "detail", "private"}, {"ion"}),
+    "whatif": ({"scenario", "preset", "private"}, {"scenario"}),
+}
+
+
+@pytest.mark.parametrize("command", sorted(CONTRACT))
+def test_option_names_are_those_of_the_design(command: str) -> None:
+    names, required = CONTRACT[command]
+    spec = COMMANDS[command]
+    assert {option.name for option in spec.options} == names
+    assert {option.name for option in spec.options if option.required} == required
+
+
+BOUNDS = {
+    **{name: CONCENTRATION for name in ("k_in", "k_out", "na_in", "na_out", "cl_in", "cl_out", "inside", "outside")},
+    **{name: PERMEABILITY for name in ("p_k", "p_na", "p_cl")},
+    "temperature": TEMPERATURE,
+    "valence": VALENCE,
+}
+
+
+def test_the_validation_ranges_are_the_designs() -> None:
+    assert (CONCENTRATION.low, CONCENTRATION.high) == (1e-6, 1000)
+    assert (PERMEABILITY.low, PERMEABILITY.high) == (0, 1000)
+    assert (TEMPERATURE.low, TEMPERATURE.high) == (0, 50)
+    assert (VALENCE.low, VALENCE.high) == (-3, 3)
+
+
+@pytest.mark.parametrize("pair", [p for p in OPTIONS if p[1].name in BOUNDS], ids=_option_id)
+def test_number_bounds_are_the_engines(pair: tuple[CommandSpec, OptionSpec]) -> None:
+    _, option = pair
+    assert option.bounds == BOUNDS[option.name]
+    expected = OptionType.INTEGER if option.name == "valence" else OptionType.NUMBER
+    assert option.type is expected
+
+
+def test_every_number_option_has_bounds() -> None:
+    unbounded = [
+        _option_id(pair)
+        for pair in OPTIONS
+        if pair[1].type in (OptionType.NUMBER, OptionType.INTEGER) and not pair[1].bounds
+    ]
+    assert unbounded == []
+
+
+def _choices(command: str, option: str) -> set[str]:
+    spec = COMMANDS[command].option(option)
+    assert spec is not None
+    return {choice.value for choice in spec.choices}
+
+
+def test_choices_are_the_designs() -> None:
+    assert _choices("nernst", "ion") == {"K", "Na", "Cl", "Ca", "Mg", "H", "custom"}
+    assert _choices("whatif", "scenario") >= {
+        "hyperkalemia",
+        "hypokalemia",
+        "hyponatremia",
+        "pump-block",
+        "na-permeability-up",
+    }
+    for command in ("restpot", "nernst", "whatif"):
+        assert _choices(command, "preset") == set(PRESETS)
+    for command in ("restpot", "nernst"):
+        assert _choices(command, "detail") >= {"summary", "steps"}
+    assert _choices("help", "command") <= set(COMMANDS)
+
+
+# --- no discord below the adapters --------------------------------------------------------
+
+CORE = sorted(
+    [*(ROOT / "bot" / "physiology").glob("*.py"), ROOT / "bot" / "commands.py", ROOT / "bot" / "answers.py"]
+    + [path for path in (ROOT / "bot" / "knowledge.py",) if path.exists()]
+)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+            "import_module",
+            "__import__",
+        ):
+            modules.update(arg.value for arg in node.args[:1] if isinstance(arg, ast.Constant))
+    return modules
+
+
+@pytest.mark.parametrize("path", CORE, ids=lambda path: str(path.relative_to(ROOT)))
+def test_core_module_does_not_import_discord(path: Path) -> None:
+    discord = {module for module in _imported_modules(path) if module.split(".")[0] == "discord"}
+    assert not discord, f"{path.name} imports {discord}"
+
+
+def test_importing_the_core_loads_no_discord() -> None:
+    probe = (
+        "import sys, bot.answers, bot.commands, bot.physiology; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'discord'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# --- parse_invocation: good input ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "options"),
+    [
+        ("/restpot", "restpot", {}),
+        ("restpot", "restpot", {}),
+        ("  /restpot   k_out:10  ", "restpot", {"k_out": 10.0}),
+        ("/nernst ion:K inside:140 outside:5", "nernst", {"ion": "K", "inside": 140.0, "outside": 5.0}),
+        ("/NERNST ION:k INSIDE:140", "nernst", {"ion": "K", "inside": 140.0}),
+        (
+            "/nernst ion:na preset:Squid-Giant-Axon detail:STEPS",
+            "nernst",
+            {"ion": "Na", "preset": "squid-giant-axon", "detail": "steps"},
+        ),
+        ('/nernst ion:"K⁺ (potassium)"', "nernst", {"ion": "K"}),
+        (
+            "/nernst ion:CUSTOM valence:-2 inside:1 outside:10",
+            "nernst",
+            {"ion": "custom", "valence": -2, "inside": 1.0, "outside": 10.0},
+        ),
+        (
+            "/nernst ion:custom valence:2.0 inside:1 outside:2",
+            "nernst",
+            {"ion": "custom", "valence": 2, "inside": 1.0, "outside": 2.0},
+        ),
+        ("/nernst ion:Ca inside:1e-4 outside:2", "nernst", {"ion": "Ca", "inside": 1e-4, "outside": 2.0}),
+        ("/nernst ion:K inside:1,000", "nernst", {"ion": "K", "inside": 1000.0}),
+        (
+            "/nernst ion:K inside:0.000001 outside:1000 temperature:0",
+            "nernst",
+            {"ion": "K", "inside": 1e-6, "outside": 1000.0, "temperature": 0.0},
+        ),
+        ("/restpot temperature:50 p_na:0", "restpot", {"temperature": 50.0, "p_na": 0.0}),
+        ("/restpot preset:'squid-giant-axon'", "restpot", {"preset": "squid-giant-axon"}),
+        ('/restpot "preset:skeletal-muscle" private:yes', "restpot", {"preset": "skeletal-muscle", "private": True}),
+        ("/restpot private:OFF", "restpot", {"private": False}),
+        (
+            "/whatif scenario:Pump-Block preset:cardiac-myocyte",
+            "whatif",
+            {"scenario": "pump-block", "preset": "cardiac-myocyte"},
+        ),
+        ("/help", "help", {}),
+        ("/help command:NERNST", "help", {"command": "nernst"}),
+    ],
+)
+def test_parse_invocation_accepts(text: str, command: str, options: dict[str, object]) -> None:
+    request = parse_invocation(text)
+    assert request.command == command
+    assert dict(request.options) == options
+    for name, value in options.items():
+        assert type(request.options[name]) is type(value), name
+    assert not answer(request).error
+
+
+# --- parse_invocation: bad input ------------------------------------------------------------
+
+BAD = [
+    # (text, what the message must name, InputError.option or None)
+    pytest.param("", "/restpot", None, id="empty"),
+    pytest.param("/zombie ion:K", "zombie", None, id="unknown command"),
+    pytest.param("/nernst ion:K colour:blue", "colour", None, id="unknown option"),
+    pytest.param("/nernst ion:K ion:Na", "`ion`", "ion", id="duplicate option"),
+    pytest.param("/nernst inside:140", "`ion`", "ion", id="missing required ion"),
+    pytest.param("/whatif", "`scenario`", "scenario", id="missing required scenario"),
+    pytest.param("/nernst ion:K inside:abc", "`inside`", "inside", id="word for a number"),
+    pytest.param("/restpot temperature:warm", "`temperature`", "temperature", id="word for temperature"),
+    pytest.param("/nernst ion:K inside:0", "`inside`", "inside", id="zero"),
+    pytest.param("/nernst ion:K outside:-5", "`outside`", "outside", id="negative"),
+    pytest.param("/restpot k_in:1e-7", "`k_in`", "k_in", id="below the range"),
+    pytest.param("/restpot p_na:-0.1", "`p_na`", "p_na", id="negative permeability"),
+    pytest.param("/nernst ion:K inside:nan", "`inside`", "inside", id="NaN"),
+    pytest.param("/nernst ion:K inside:inf", "`inside`", "inside", id="inf"),
+    pytest.param("/nernst ion:K inside:-Infinity", "`inside`", "inside", id="-inf"),
+    pytest.param("/nernst ion:K inside:1e308", "`inside`", "inside", id="1e308"),
+    pytest.param("/nernst ion:K inside:" + "9" * 400, "`inside`", "inside", id="400 digits"),
+    pytest.param("/nernst ion:K temperature:500", "`temperature`", "temperature", id="temperature 500"),
+    pytest.param("/restpot temperature:-1", "`temperature`", "temperature", id="temperature -1"),
+    pytest.param("/nernst ion:custom valence:1.5", "`valence`", "valence", id="valence 1.5"),
+    pytest.param("/nernst ion:custom valence:4", "`valence`", "valence", id="valence 4"),
+    pytest.param("/nernst ion:custom valence:-4", "`valence`", "valence", id="valence -4"),
+    pytest.param("/nernst ion:custom valence:two", "`valence`", "valence", id="valence word"),
+    pytest.param("/nernst ion:Xe", "`ion`", "ion", id="unknown ion"),
+    pytest.param("/restpot preset:frog", "`preset`", "preset", id="unknown preset"),
+    pytest.param("/whatif scenario:zombies", "`scenario`", "scenario", id="unknown scenario"),
+    pytest.param("/restpot private:maybe", "`private`", "private", id="not a boolean"),
+    pytest.param("/restpot detail:everything", "`detail`", "detail", id="unknown detail"),
+    pytest.param('/nernst ion:"K inside:140', "quote", None, id="unbalanced quote"),
+    pytest.param("/nernst ion:K 140", "name:value", None, id="token without colon"),
+    pytest.param("/nernst ion:K inside:", "`inside`", "inside", id="empty value"),
+]
+
+
+@pytest.mark.parametrize(("text", "named", "option"), BAD)
+def test_parse_invocation_rejects(text: str, named: str, option: str | None) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_invocation(text)
+    message = str(caught.value)
+    assert message and "\n" not in message
+    assert named in message
+    assert caught.value.option == option
+    assert len(message) <= 300
+
+
+def test_valence_zero_passes_the_bounds_and_is_refused_by_the_engine() -> None:
+    """Discord's bounds can say −3 … 3 but not "non-zero": the engine refuses 0, naming it."""
+    request = parse_invocation("/nernst ion:custom valence:0 inside:1 outside:10")
+    refused = answer(request)
+    assert refused.error
+    assert "`valence`" in refused.headline and "non-zero" in refused.headline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/nernst ion:custom inside:1 outside:10",  # custom without valence
+        "/nernst ion:K valence:2",  # K⁺ is +1
+        "/restpot p_k:0 p_na:0 p_cl:0",  # nothing permeant
+        "/nernst ion:Mg",  # the default preset has no Mg²⁺
+        "/whatif scenario:hyperkalemia preset:squid-giant-axon",  # clinical needs a mammalian cell
+    ],
+)
+def test_what_the_parser_lets_through_the_engine_refuses_in_one_line(text: str) -> None:
+    refused = answer(parse_invocation(text))
+    assert refused.error and refused.headline and "\n" not in refused.headline
+
+
+# --- user text echoed back -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("/`@everyone` ion:K", "`@everyone`"),
+        ("/nernst ion:K inside:'1`2'", "1`2"),
+        ("/nernst ion:K fo`o:1", "fo`o"),
+        ("/nernst ion:K`", "K`"),
+        ("/restpot private:'``` code'", "```"),
+    ],
+)
+def test_echoed_text_never_carries_a_backtick_from_the_input(text: str, typed: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_invocation(text)
+    message = str(caught.value)
+    assert typed not in message
+    assert typed.replace("`", "'") in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/nernst ion:K inside:" + "x" * 5000,
+        "/" + "z" * 5000,
+        "/nernst ion:K " + "q" * 5000 + ":1",
+        "/restpot private:'" + "word " * 1000 + "'",
+        "/nernst ion:K " + "y" * 5000,
+    ],
+    ids=["value", "command", "option", "spaces", "token"],
+)
+def test_echoed_text_is_shortened_to_one_line(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_invocation(text)
+    message = str(caught.value)
+    assert len(message) <= 300
+    assert "…" in message
+    assert "\n" not in message
+
+
+def test_echoed_text_keeps_newlines_out() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_invocation("/nernst ion:K inside:'1\n2\n3'")
+    assert "\n" not in str(caught.value)
+    assert "1 2 3" in str(caught.value)
+
+
+def test_parsed_values_are_finite_and_in_range() -> None:
+    request = parse_invocation("/nernst ion:custom valence:-3 inside:1e-6 outside:1000 temperature:50")
+    assert all(math.isfinite(v) for v in request.options.values() if isinstance(v, (int, float)))
