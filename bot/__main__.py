@@ -21,6 +21,7 @@ from bot.answers import Answer, answer
 from bot.commands import COMMANDS, Request, parse_invocation
 from bot.physiology import InputError, warm_up
 from bot.render.terminal import render_text
+from bot.settings import Settings
 
 log = logging.getLogger("membrane_tutor")
 
@@ -164,17 +165,44 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_console
     )
     commands.add_parser("demo", help="a short tour that shows each command once").set_defaults(handler=cmd_demo)
+    commands.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)").set_defaults(handler=cmd_run)
+    sync = commands.add_parser("sync", help="register the slash commands with Discord and exit")
+    sync.add_argument(
+        "--guild", type=int, metavar="ID", help="copy the commands to this server only (instant; for testing)"
+    )
+    sync.set_defaults(handler=cmd_sync)
     return parser
 
 
+def _discord_settings() -> Settings:
+    """Settings for the Discord commands, with discord.py's own log format at LOG_LEVEL."""
+    import discord
+
+    settings = Settings()
+    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level.upper()), root=True)
+    return settings
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    from bot.app import runner  # discord is imported only for the Discord commands
+
+    return runner.run(_discord_settings())
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from bot.app import runner
+
+    return runner.sync(_discord_settings(), args.guild)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
     args = build_parser().parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = cmd_console if sys.stdin.isatty() else cmd_demo
+    if handler not in (cmd_run, cmd_sync):  # those use discord.py's log format
+        level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return handler(args)
     except BrokenPipeError:  # e.g. piped into `head`

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 from bot import __version__
-from bot.commands import COMMANDS, CommandSpec, Request
+from bot.commands import COMMANDS, CommandSpec, Request, check_required, shown
+from bot.knowledge import KnowledgeBase
 from bot.physiology import (
     PRESETS,
     InputError,
@@ -275,11 +277,45 @@ def help_answer(request: Request) -> Answer:
     )
 
 
-HANDLERS: Final[Mapping[str, Callable[[Request], Answer]]] = {
-    "restpot": restpot,
-    "nernst": nernst_answer,
-    "whatif": whatif_answer,
-    "help": help_answer,
+def explain_answer(request: Request, knowledge: KnowledgeBase) -> Answer:
+    wanted = str(request.options["topic"])
+    topic = knowledge.get(wanted)
+    if topic is None:
+        near = ", ".join(t.slug for t in knowledge.suggest(wanted, limit=3)) or "none yet"
+        raise InputError(f"No topic `{shown(wanted)}` in my notes. Nearest: {near}.", option="topic")
+    fields = []
+    if topic.related:
+        fields.append(AnswerField("Related", ", ".join(topic.related)))
+    if topic.try_command:
+        fields.append(AnswerField("Try it", topic.try_command))
+    fields.append(AnswerField("Sources", "\n".join(topic.sources) or "—"))
+    return Answer(
+        command="explain",
+        title=topic.title,
+        headline=topic.summary,
+        lines=tuple(topic.paragraphs()),
+        fields=tuple(fields),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Read-only resources the handlers need, opened once by the caller and passed in."""
+
+    knowledge: KnowledgeBase
+
+    @classmethod
+    def load(cls) -> Services:
+        return cls(knowledge=KnowledgeBase.load())
+
+
+Handler = Callable[[Request, Services], Answer]
+HANDLERS: Final[Mapping[str, Handler]] = {
+    "restpot": lambda request, _: restpot(request),
+    "nernst": lambda request, _: nernst_answer(request),
+    "whatif": lambda request, _: whatif_answer(request),
+    "explain": lambda request, services: explain_answer(request, services.knowledge),
+    "help": lambda request, _: help_answer(request),
 }
 
 
@@ -287,9 +323,33 @@ def error_answer(command: str, error: InputError) -> Answer:
     return Answer(command=command, title="That input can't be used", headline=str(error), error=True)
 
 
-def answer(request: Request) -> Answer:
-    """Answer a request; bad input becomes an error answer, never an exception."""
+def _check(request: Request) -> None:
+    """What Discord itself enforces, checked again for any other adapter: a known command,
+    its required options present, and a choice option holding one of its choices."""
+    spec = COMMANDS.get(request.command)
+    if spec is None or request.command not in HANDLERS:
+        known = ", ".join(f"/{name}" for name in HANDLERS)
+        raise InputError(f"Unknown command `{shown(str(request.command))}`: the commands are {known}.")
+    check_required(spec, dict(request.options))
+    for option in spec.options:
+        value = request.options.get(option.name)
+        if option.choices and value is not None and value not in tuple(choice.value for choice in option.choices):
+            raise InputError(f"`{option.name}` must be {option.allowed()}.", option=option.name)
+
+
+@cache
+def _default_services() -> Services:
+    return Services.load()
+
+
+def answer(request: Request, services: Services | None = None) -> Answer:
+    """Answer a request; bad input becomes an error answer, never an exception.
+
+    The bot and the console pass the services they opened; one-shot callers (a single
+    ``ask``, tests) get the shipped knowledge base, loaded once.
+    """
     try:
-        return HANDLERS[request.command](request)
+        _check(request)
+        return HANDLERS[request.command](request, services or _default_services())
     except InputError as error:
-        return error_answer(request.command, error)
+        return error_answer(request.command if request.command in HANDLERS else "", error)

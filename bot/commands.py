@@ -45,6 +45,8 @@ class OptionSpec:
     choices: tuple[Choice, ...] = ()
     bounds: Bounds | None = None
     quantity: str = "a value"
+    autocomplete: bool = False
+    max_length: int | None = None
 
     def allowed(self) -> str:
         """What a user may type here, in words."""
@@ -179,6 +181,22 @@ WHATIF: Final = CommandSpec(
     ),
     examples=("/whatif scenario:hyperkalemia", "/whatif scenario:pump-block preset:cardiac-myocyte"),
 )
+EXPLAIN: Final = CommandSpec(
+    "explain",
+    "Explain a topic from the curated notes: summary first, then key points and sources",
+    (
+        OptionSpec(
+            "topic",
+            "Start typing: e.g. leak channels",
+            OptionType.STRING,
+            required=True,
+            autocomplete=True,
+            max_length=100,
+        ),
+        PRIVATE_OPTION,
+    ),
+    examples=("/explain topic:leak-channels",),
+)
 HELP: Final = CommandSpec(
     "help",
     "What this bot can do, with an example for each command",
@@ -187,14 +205,14 @@ HELP: Final = CommandSpec(
             "command",
             "Show one command's options",
             OptionType.STRING,
-            choices=tuple(Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF)),
+            choices=tuple(Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN)),
         ),
     ),
     examples=("/help", "/help command:nernst"),
 )
 
 COMMANDS: Final[Mapping[str, CommandSpec]] = MappingProxyType(
-    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, HELP)}
+    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, HELP)}
 )
 
 
@@ -224,11 +242,11 @@ def coerce(option: OptionSpec, raw: str) -> Any:
         for choice in option.choices:
             if text.casefold() in (choice.value.casefold(), choice.name.casefold()):
                 return choice.value
-        raise InputError(f"`{option.name}` must be {option.allowed()} (got `{_shown(text)}`).", option=option.name)
+        raise InputError(f"`{option.name}` must be {option.allowed()} (got `{shown(text)}`).", option=option.name)
     if option.type is OptionType.BOOLEAN:
         if text.casefold() in _TRUE | _FALSE:
             return text.casefold() in _TRUE
-        raise InputError(f"`{option.name}` must be true or false (got `{_shown(text)}`).", option=option.name)
+        raise InputError(f"`{option.name}` must be true or false (got `{shown(text)}`).", option=option.name)
     if option.type in (OptionType.NUMBER, OptionType.INTEGER):
         return _number(option, text)
     return text
@@ -239,18 +257,18 @@ def _number(option: OptionSpec, text: str) -> float | int:
         value = float(text.replace(",", ""))
     except ValueError:
         raise InputError(
-            f"`{option.name}` must be {option.allowed()} (got `{_shown(text)}`).", option=option.name
+            f"`{option.name}` must be {option.allowed()} (got `{shown(text)}`).", option=option.name
         ) from None
     if option.type is OptionType.INTEGER:
         if not math.isfinite(value) or value != int(value):
-            raise InputError(f"`{option.name}` must be {option.allowed()} (got `{_shown(text)}`).", option=option.name)
+            raise InputError(f"`{option.name}` must be {option.allowed()} (got `{shown(text)}`).", option=option.name)
         value = int(value)
     if option.bounds is not None:
         check_in_bounds(option.name, value, option.bounds, option.quantity)
     return value
 
 
-def _shown(text: str, limit: int = 40) -> str:
+def shown(text: str, limit: int = 40) -> str:
     """User text echoed back safely: short, one line, no backticks."""
     cleaned = " ".join(text.split()).replace("`", "'")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
@@ -268,16 +286,16 @@ def parse_invocation(text: str) -> Request:
     spec = COMMANDS.get(name)
     if spec is None:
         known = ", ".join(f"/{command}" for command in COMMANDS)
-        raise InputError(f"Unknown command `{_shown(tokens[0])}`: the commands are {known}.")
+        raise InputError(f"Unknown command `{shown(tokens[0])}`: the commands are {known}.")
     options: dict[str, Any] = {}
     for token in tokens[1:]:
         key, separator, raw = token.partition(":")
         option = spec.option(key.lower())
         if not separator:
-            raise InputError(f"Write options as name:value, e.g. {spec.examples[-1]} (got `{_shown(token)}`).")
+            raise InputError(f"Write options as name:value, e.g. {spec.examples[-1]} (got `{shown(token)}`).")
         if option is None:
             names = ", ".join(o.name for o in spec.options)
-            raise InputError(f"Unknown option `{_shown(key)}` for /{spec.name}: its options are {names}.")
+            raise InputError(f"Unknown option `{shown(key)}` for /{spec.name}: its options are {names}.")
         if option.name in options:
             raise InputError(f"`{option.name}` is given twice: give it once.", option=option.name)
         options[option.name] = coerce(option, raw)
@@ -289,3 +307,52 @@ def check_required(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]
         if option.required and option.name not in options:
             raise InputError(f"/{spec.name} needs `{option.name}`: {option.allowed()}.", option=option.name)
     return options
+
+
+SHARE_PREFIX: Final = "share"
+_SHARE_SEPARATOR: Final = "|"
+
+
+def encode_request(request: Request) -> str:
+    """A compact, stateless form of a request for a button's ``custom_id``.
+
+    Options are written by their position in the declaration, choices by their index,
+    so any worker can rebuild the request from the id alone (design.md: buttons are
+    stateless). ``private`` is left out: sharing means showing it to everyone.
+    """
+    spec = COMMANDS[request.command]
+    parts = [request.command]
+    for index, option in enumerate(spec.options):
+        value = request.options.get(option.name)
+        if value is None or option.name == "private":
+            continue
+        if option.choices:
+            value = next(i for i, choice in enumerate(option.choices) if choice.value == value)
+        elif option.type is OptionType.BOOLEAN:
+            value = int(value)
+        parts.append(f"{index:x}{value!s}" if not isinstance(value, float) else f"{index:x}{value!r}")
+    return _SHARE_SEPARATOR.join(parts)
+
+
+def decode_request(encoded: str) -> Request:
+    """The request :func:`encode_request` wrote; InputError if it was tampered with."""
+    command, *parts = encoded.split(_SHARE_SEPARATOR)
+    spec = COMMANDS.get(command)
+    if spec is None:
+        raise InputError("This button no longer matches a command.")
+    options: dict[str, Any] = {}
+    for part in parts:
+        try:
+            option = spec.options[int(part[0], 16)]
+        except (ValueError, IndexError):
+            raise InputError("This button's data is damaged.") from None
+        raw = part[1:]
+        if option.choices:
+            if not raw.isdigit() or int(raw) >= len(option.choices):
+                raise InputError("This button's data is damaged.")
+            options[option.name] = option.choices[int(raw)].value
+        elif option.type is OptionType.BOOLEAN:
+            options[option.name] = raw == "1"
+        else:
+            options[option.name] = coerce(option, raw)
+    return Request(spec.name, check_required(spec, options))

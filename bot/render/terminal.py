@@ -17,9 +17,9 @@ def render_text(answer: Answer) -> str:
     """The whole answer as text; an error is a single line."""
     if answer.error:
         return f"error: {answer.headline}"
-    out = [answer.title, "─" * min(len(answer.title), WIDTH), answer.headline, ""]
+    out = [answer.title, "─" * min(len(answer.title), WIDTH), *_wrap(answer.headline), ""]
     for line in answer.lines:
-        out.extend(_wrap(line))
+        out.extend(_wrap(line.replace("**", "")))  # knowledge bodies are Markdown
     if answer.fields:
         out.append("")
     for field in answer.fields:

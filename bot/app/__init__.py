@@ -1,0 +1,1 @@
+"""The Discord adapter: the bot, its slash commands and replies, and how it runs."""

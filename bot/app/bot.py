@@ -1,0 +1,144 @@
+"""The discord.py bot: extensions, the tree's one error handler, answers sent safely.
+
+Nothing here runs at import time. ``main()`` (in :mod:`bot.app.runner`) opens the
+resources and passes them in; ``setup_hook`` loads every extension in ``cogs/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.answers import Answer, Services, answer
+from bot.app.cooldowns import Cooldown, CooldownStore
+from bot.app.replies import ShareButton, safe_reply, send_messages, share_view
+from bot.commands import Request, decode_request, encode_request
+from bot.physiology import InputError
+from bot.render.discord import OutgoingMessage, render_messages
+
+log = logging.getLogger(__name__)
+
+CALCULATOR_COOLDOWN = Cooldown(rate=10, per=10.0)
+"""Per user: 10 calculations in any 10 s, far above a student's pace, well below a script's."""
+
+
+def extension_names() -> list[str]:
+    """Every module in ``cogs/`` except private ones (``_name``), as python-discord does."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+def intents() -> discord.Intents:
+    """Guilds only: slash commands need no privileged intent and no message content."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
+def request_from(interaction: discord.Interaction, options: dict[str, Any]) -> Request:
+    """The platform-neutral request for an interaction: who, where, what; not how."""
+    command = interaction.command.qualified_name if interaction.command else ""
+    return Request(
+        command=command,
+        options=options,
+        user=str(interaction.user.id),
+        guild=str(interaction.guild_id) if interaction.guild_id else None,
+        locale=str(interaction.locale),
+    )
+
+
+def _error_message(error: app_commands.AppCommandError) -> str | None:
+    """One short sentence for the user, or None when it is our fault (then it is logged)."""
+    original = getattr(error, "original", error)
+    if isinstance(original, InputError):
+        return str(original)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"One moment: you can ask again in {max(error.retry_after, 1):.0f} s."
+    if isinstance(error, app_commands.MissingPermissions):
+        return "This command is for instructors: it needs the Manage Server permission."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(error, app_commands.TransformerError):
+        return f"That value can't be used for this option: {str(error.value)[:100]!r}."
+    if isinstance(error, app_commands.CommandNotFound):
+        return "This command is out of date: an admin can refresh commands with `membrane-tutor sync`."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+class TutorTree(app_commands.CommandTree["TutorBot"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """The one error handler: a short private line for the user, a traceback for the operator."""
+        message = _error_message(error)
+        if message is None:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed", command, exc_info=error)
+            message = "Something went wrong on my side; it has been logged. Please try again."
+        await safe_reply(interaction, OutgoingMessage(content=message), ephemeral=True)
+
+
+class TutorBot(commands.Bot):
+    def __init__(self, *, services: Services, cooldowns: CooldownStore) -> None:
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text-only bot: no voice warnings
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=TutorTree,
+        )
+        self.services = services
+        self.cooldowns = cooldowns
+
+    async def setup_hook(self) -> None:
+        for name in extension_names():
+            await self.load_extension(name)
+        self.add_dynamic_items(ShareButton)
+        log.info("loaded %d extensions, %d commands", len(self.extensions), len(self.tree.get_commands()))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    def cooldown_check(self, cooldown: Cooldown) -> Any:
+        """An app-command check that limits each user through the cooldown store."""
+
+        def check(interaction: discord.Interaction) -> bool:
+            command = interaction.command.qualified_name if interaction.command else ""
+            wait = self.cooldowns.hit(f"{command}:{interaction.user.id}", cooldown.rate, cooldown.per)
+            if wait is not None:
+                raise app_commands.CommandOnCooldown(app_commands.Cooldown(cooldown.rate, cooldown.per), wait)
+            return True
+
+        return check
+
+    async def deliver(self, interaction: discord.Interaction, request: Request, *, private: bool) -> Answer:
+        """Answer ``request`` and send it; private answers carry a share button."""
+        result = answer(request, self.services)
+        view = share_view(encode_request(request)) if private and not result.error else None
+        await send_messages(interaction, render_messages(result), ephemeral=private or result.error, view=view)
+        return result
+
+    async def respond(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        """The handler behind every generated slash command."""
+        private = bool(options.get("private", False))
+        await self.deliver(interaction, request_from(interaction, options), private=private)
+
+    async def share(self, interaction: discord.Interaction, encoded: str) -> None:
+        """The share button: post the same answer for everyone in the channel."""
+        try:
+            request = decode_request(encoded)
+        except InputError as error:
+            await safe_reply(interaction, OutgoingMessage(content=str(error)), ephemeral=True)
+            return
+        shared = Request(request.command, request.options, str(interaction.user.id), request.guild)
+        await self.deliver(interaction, shared, private=False)

@@ -1,0 +1,124 @@
+"""``membrane-tutor run`` and ``sync``: settings in, resources opened here, clean exits.
+
+Resources are opened in one place and passed to the bot (discord.py's
+advanced_startup example). The token never reaches a log line or a message: every
+failure is reported as one readable sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import aiohttp
+import discord
+import yarl
+
+from bot.answers import Services
+from bot.app.bot import TutorBot
+from bot.app.cooldowns import MemoryCooldowns
+from bot.physiology import warm_up
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+MISSING_TOKEN = (
+    "error: DISCORD_TOKEN is not set: put the bot token from the Discord developer portal "
+    "(Bot → Reset Token) in the environment or in a .env file as DISCORD_TOKEN=…"
+)
+REJECTED_TOKEN = (
+    "error: Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the token again from the developer portal."
+)
+
+
+def point_at(settings: Settings) -> None:
+    """Use another REST base or gateway (a proxy, or the test emulator) when configured."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def _bot() -> TutorBot:
+    warm_up()  # sympy's symbolic work happens now, not during the first command
+    return TutorBot(services=Services.load(), cooldowns=MemoryCooldowns())
+
+
+async def _run(token: str) -> int:
+    async with _bot() as bot:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda s=signum: _stop(bot, s))
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            print(REJECTED_TOKEN, file=sys.stderr)
+            return EXIT_FAILED
+        except discord.PrivilegedIntentsRequired:
+            print("error: Discord refused the gateway intents; this bot needs no privileged intent.", file=sys.stderr)
+            return EXIT_FAILED
+    log.info("stopped")
+    return EXIT_OK
+
+
+def _stop(bot: TutorBot, signum: int) -> None:
+    log.info("received %s: shutting down", signal.Signals(signum).name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+async def _sync(token: str, guild_id: int | None) -> int:
+    async with _bot() as bot:
+        try:
+            await bot.login(token)
+        except discord.LoginFailure:
+            print(REJECTED_TOKEN, file=sys.stderr)
+            return EXIT_FAILED
+        if guild_id is None:
+            synced = await bot.tree.sync()
+            where = "globally (Discord may take a while to show them everywhere)"
+        else:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            where = f"to server {guild_id}"
+    print(f"synced {len(synced)} commands {where}: " + ", ".join(f"/{command.name}" for command in synced))
+    return EXIT_OK
+
+
+def _unreachable(error: Exception) -> int:
+    print(f"error: cannot reach Discord at {discord.http.Route.BASE}: {type(error).__name__}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def run(settings: Settings) -> int:
+    """Connect to Discord and answer until SIGTERM or SIGINT."""
+    token = settings.token()
+    if token is None:
+        print(MISSING_TOKEN, file=sys.stderr)
+        return EXIT_USAGE
+    point_at(settings)
+    try:
+        return asyncio.run(_run(token))
+    except (OSError, aiohttp.ClientError) as error:
+        return _unreachable(error)
+
+
+def sync(settings: Settings, guild_id: int | None) -> int:
+    """Register the slash commands (globally, or copied to one server for testing) and exit."""
+    token = settings.token()
+    if token is None:
+        print(MISSING_TOKEN, file=sys.stderr)
+        return EXIT_USAGE
+    point_at(settings)
+    try:
+        return asyncio.run(_sync(token, guild_id))
+    except discord.HTTPException as error:
+        print(f"error: Discord refused the commands ({error.status}): {error.text[:300]}", file=sys.stderr)
+        return EXIT_FAILED
+    except (OSError, aiohttp.ClientError) as error:
+        return _unreachable(error)

@@ -1,0 +1,33 @@
+"""Typed settings from the environment or a ``.env`` file, in one place.
+
+The token is a :class:`~pydantic.SecretStr`: it never appears in a repr, a log line or
+an exception. Only ``membrane-tutor run`` and ``sync`` need it; the offline commands
+never read settings at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting design.md names; environment variables win over ``.env``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = Field(default=None, description="The bot token (required to run).")
+    tutor_db: Path = Field(default=Path("membrane-tutor.db"), description="SQLite database path.")
+    discord_api_base: str | None = Field(default=None, description="REST base URL override (proxy or emulator).")
+    discord_gateway_url: str | None = Field(default=None, description="Gateway URL override (emulator).")
+    tutor_hash_key: SecretStr | None = Field(default=None, description="Secret for pseudonymous user ids.")
+    tutor_retention_days: int = Field(default=180, ge=1, description="Days interaction rows are kept.")
+    log_level: str = Field(default="INFO", description="Python logging level name.")
+
+    def token(self) -> str | None:
+        """The token's value, for discord.py only; empty counts as missing."""
+        if self.discord_token is None:
+            return None
+        return self.discord_token.get_secret_value().strip() or None

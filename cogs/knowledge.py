@@ -1,0 +1,35 @@
+"""/explain: a curated topic, with autocomplete over the knowledge base."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app.bot import TutorBot
+from bot.app.slash import build_command
+from bot.commands import COMMANDS
+from bot.render import limits
+from bot.render.limits import shorten
+
+
+class Knowledge(commands.Cog):
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+        self.explain = build_command(COMMANDS["explain"], bot.respond)
+
+        async def topics(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            found = bot.services.knowledge.suggest(current, limit=limits.AUTOCOMPLETE_CHOICES)
+            return [app_commands.Choice(name=shorten(t.title, limits.CHOICE_NAME), value=t.slug) for t in found]
+
+        self.explain.autocomplete("topic")(topics)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.explain)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.explain.name)
+
+
+async def setup(bot: TutorBot) -> None:
+    await bot.add_cog(Knowledge(bot))
