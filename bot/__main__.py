@@ -32,6 +32,7 @@ DEMO_TOUR: tuple[tuple[str, str], ...] = (
     ("Why is the resting potential negative, and why is it not E_K?", "/restpot"),
     ("Each ion's equilibrium potential, derived step by step:", "/nernst ion:K inside:140 outside:5 detail:steps"),
     ("What a clinical change does to V_m:", "/whatif scenario:hyperkalemia"),
+    ("The idea behind it, from the curated notes:", "/explain topic:leak-channels"),
     ("Everything the bot can do:", "/help"),
 )
 
