@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
+from urllib.parse import quote, unquote
 
 from bot.physiology import IONS, PRESETS, InputError, scenarios
 from bot.physiology.ions import CUSTOM
@@ -311,6 +312,8 @@ def check_required(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]
 
 SHARE_PREFIX: Final = "share"
 _SHARE_SEPARATOR: Final = "|"
+_OPTION_DIGITS: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
+"""One character per option position: enough for Discord's 25 options per command."""
 
 
 def encode_request(request: Request) -> str:
@@ -330,7 +333,8 @@ def encode_request(request: Request) -> str:
             value = next(i for i, choice in enumerate(option.choices) if choice.value == value)
         elif option.type is OptionType.BOOLEAN:
             value = int(value)
-        parts.append(f"{index:x}{value!s}" if not isinstance(value, float) else f"{index:x}{value!r}")
+        text = repr(value) if isinstance(value, float) else quote(str(value), safe="")
+        parts.append(_OPTION_DIGITS[index] + text)
     return _SHARE_SEPARATOR.join(parts)
 
 
@@ -343,10 +347,10 @@ def decode_request(encoded: str) -> Request:
     options: dict[str, Any] = {}
     for part in parts:
         try:
-            option = spec.options[int(part[0], 16)]
+            option = spec.options[_OPTION_DIGITS.index(part[0])]
         except (ValueError, IndexError):
             raise InputError("This button's data is damaged.") from None
-        raw = part[1:]
+        raw = unquote(part[1:])
         if option.choices:
             if not raw.isdigit() or int(raw) >= len(option.choices):
                 raise InputError("This button's data is damaged.")

@@ -16,13 +16,12 @@ from bot.render.limits import shorten
 class Knowledge(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
-        self.explain = build_command(COMMANDS["explain"], bot.respond)
 
         async def topics(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
             found = bot.services.knowledge.suggest(current, limit=limits.AUTOCOMPLETE_CHOICES)
             return [app_commands.Choice(name=shorten(t.title, limits.CHOICE_NAME), value=t.slug) for t in found]
 
-        self.explain.autocomplete("topic")(topics)
+        self.explain = build_command(COMMANDS["explain"], bot.respond, autocomplete={"topic": topics})
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.explain)

@@ -80,3 +80,58 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+# --- discord.py mocks built from the real classes (python-discord's tests/helpers.py habit) -----
+
+
+def mock_interaction(
+    *,
+    command: str | None = "nernst",
+    user_id: int = 111_222_333_444_555_666,
+    guild_id: int | None = 777_888_999_000_111_222,
+    done: bool = False,
+    locale: Any = None,
+) -> Any:
+    """A ``discord.Interaction`` mock with ``spec_set`` from the real classes.
+
+    ``response`` is an ``InteractionResponse`` mock whose ``is_done()`` answers ``done`` until
+    ``send_message`` or ``defer`` is awaited (then True, as in discord.py); ``followup`` is a
+    ``Webhook`` mock. A typo'd attribute or a method discord.py lacks fails loudly.
+    """
+    from unittest import mock
+
+    import discord
+    from discord import app_commands
+
+    interaction = mock.create_autospec(discord.Interaction, instance=True, spec_set=True)
+    response = mock.create_autospec(discord.InteractionResponse, instance=True, spec_set=True)
+    state = {"done": done}
+    response.is_done.side_effect = lambda: state["done"]
+
+    def _responded(*args: Any, **kwargs: Any) -> None:
+        state["done"] = True
+
+    response.send_message.side_effect = _responded
+    response.defer.side_effect = _responded
+    interaction.response = response
+    interaction.followup = mock.create_autospec(discord.Webhook, instance=True, spec_set=True)
+    interaction.id = 1_300_000_000_000_000_000
+    user = mock.create_autospec(discord.User, instance=True, spec_set=True)
+    user.id = user_id
+    interaction.user = user
+    interaction.guild_id = guild_id
+    interaction.locale = locale if locale is not None else discord.Locale.american_english
+    if command is None:
+        interaction.command = None
+    else:
+        slash = mock.create_autospec(app_commands.Command, instance=True, spec_set=True)
+        slash.qualified_name = command
+        interaction.command = slash
+    return interaction
+
+
+def sent_kwargs(interaction: Any) -> list[dict[str, Any]]:
+    """The keyword arguments of every message sent through a mocked interaction, in order."""
+    calls = [*interaction.response.send_message.await_args_list, *interaction.followup.send.await_args_list]
+    return [call.kwargs for call in calls]

@@ -19,6 +19,10 @@ from bot.render.discord import OutgoingMessage
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+TOO_LONG = (
+    "This answer goes on for {parts} more parts than Discord allows in one reply; "
+    "ask a narrower question, or run the same command in the terminal (`membrane-tutor ask`)."
+)
 
 
 async def safe_reply(
@@ -54,9 +58,10 @@ async def send_messages(
 ) -> None:
     """Send an answer's messages in order; the view (buttons) goes on the last one."""
     allowed = 1 + limits.USER_INSTALL_FOLLOWUPS
-    if len(messages) > allowed:
-        log.warning("answer needs %d messages; sending the first %d", len(messages), allowed)
-        messages = messages[:allowed]
+    if len(messages) > allowed:  # say so rather than drop the rest silently
+        log.warning("answer needs %d messages; Discord allows %d per interaction", len(messages), allowed)
+        notice = OutgoingMessage(content=TOO_LONG.format(parts=len(messages) - allowed + 1))
+        messages = [*messages[: allowed - 1], notice]
     for index, message in enumerate(messages):
         last = index == len(messages) - 1
         await safe_reply(interaction, message, ephemeral=ephemeral, view=view if last else None)

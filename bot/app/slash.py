@@ -50,13 +50,25 @@ def _signature(spec: CommandSpec) -> inspect.Signature:
     return inspect.Signature(parameters)
 
 
+Autocomplete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+
+
 def build_command(
     spec: CommandSpec,
     handler: Handler,
     *,
     checks: tuple[Callable[[discord.Interaction], Any], ...] = (),
+    autocomplete: dict[str, Autocomplete] | None = None,
 ) -> app_commands.Command[Any, ..., None]:
-    """An ``app_commands.Command`` for ``spec`` whose callback hands the options to ``handler``."""
+    """An ``app_commands.Command`` for ``spec`` whose callback hands the options to ``handler``.
+
+    Every option the declaration marks ``autocomplete`` needs its callback here, so the
+    declaration and the built command cannot disagree.
+    """
+    suggesters = autocomplete or {}
+    wanted = {option.name for option in spec.options if option.autocomplete}
+    if wanted != set(suggesters):
+        raise ValueError(f"/{spec.name}: autocomplete callbacks for {sorted(wanted)}, got {sorted(suggesters)}")
 
     async def callback(interaction: discord.Interaction, **options: Any) -> None:
         await handler(interaction, {name: value for name, value in options.items() if value is not None})
@@ -71,6 +83,8 @@ def build_command(
     command = app_commands.Command(name=spec.name, description=spec.description, callback=callback)
     for check in checks:
         command.add_check(check)
+    for name, suggest in suggesters.items():
+        command.autocomplete(name)(suggest)
     if spec.user_install:
         app_commands.allowed_installs(guilds=True, users=True)(command)
         app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(command)

@@ -66,7 +66,8 @@ def _embed(title: str, description: str | None, colour: discord.Colour) -> disco
 def _add_fields(embeds: list[discord.Embed], fields: list[AnswerField], title: str, colour: discord.Colour) -> None:
     for answer_field in fields:
         current = embeds[-1]
-        if len(current.fields) >= limits.EMBED_FIELDS:
+        size = len(answer_field.name) + len(answer_field.value)
+        if len(current.fields) >= limits.EMBED_FIELDS or len(current) + size > limits.EMBEDS_TOTAL:
             current = _embed(f"{title} (cont.)", None, colour)
             embeds.append(current)
         current.add_field(name=answer_field.name, value=answer_field.value, inline=False)
@@ -111,5 +112,7 @@ def render_messages(answer: Answer) -> list[OutgoingMessage]:
     if len(answer.footer) > limits.EMBED_FOOTER:  # too long for a footer: a field loses nothing
         _add_fields(embeds, _fields("Source", answer.footer), answer.title, ANSWER_COLOUR)
     elif answer.footer:
+        if len(embeds[-1]) + len(answer.footer) > limits.EMBEDS_TOTAL:  # one embed never exceeds a message's total
+            embeds.append(_embed(f"{answer.title} (cont.)", None, ANSWER_COLOUR))
         embeds[-1].set_footer(text=answer.footer)
     return _pack(embeds)
