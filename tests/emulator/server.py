@@ -119,6 +119,9 @@ class DiscordEmulator(UserActions):
         self.token_lifetime = token_lifetime
         self.allowed_intents = allowed_intents
         self.install_types = list(install_types)
+        #: Validate request bodies against the OpenAPI spec. Only a benchmark that wants to time the bot,
+        #: not the emulator's jsonschema work, turns this off (limits and protocol rules still apply).
+        self.validate_schemas = True
         self.application_flags = 1 << 23  # APPLICATION_COMMAND_BADGE
 
         # --- the world: a bot, a few users, one guild with two text channels ---

@@ -209,18 +209,22 @@ def validate_body(
     if pointer is None:
         return [], []
     validator = _validator(pointer)
-    relaxed, applied = relax(validator, body)
-    return [_issue(e) for e in _reduce_errors(validator.iter_errors(relaxed))], applied
+    _relaxed, applied, errors = relax(validator, body)
+    return [_issue(e) for e in _reduce_errors(errors)], applied
 
 
-def relax(validator: Draft202012Validator, body: Any) -> tuple[Any, list[AppliedRelaxation]]:
-    """Apply the documented relaxations where (and only where) the schema objects to the value."""
+def relax(validator: Draft202012Validator, body: Any) -> tuple[Any, list[AppliedRelaxation], list[ValidationError]]:
+    """Apply the documented relaxations where (and only where) the schema objects to the value.
+
+    Also returns the errors of the final, relaxed body: the last round already computed
+    them, and validating a large embed twice is what limits the emulator's throughput.
+    """
     body = copy.deepcopy(body)
     applied: list[AppliedRelaxation] = []
+    errors: list[ValidationError] = []
     for _round in range(50):  # each round fixes at least one value; bounded in case of a pathological body
-        fixes = []
-        for error in validator.iter_errors(body):
-            fixes.extend(_relaxable(error))
+        errors = list(validator.iter_errors(body))
+        fixes = [fix for error in errors for fix in _relaxable(error)]
         fixes = [f for f in fixes if _holds(body, f[1], f[2])]
         if not fixes:
             break
@@ -231,7 +235,9 @@ def relax(validator: Draft202012Validator, body: Any) -> tuple[Any, list[Applied
             seen.add(path)
             body = _set(body, path, after)
             applied.append(AppliedRelaxation(name, path, before, after))
-    return body, applied
+    else:
+        errors = list(validator.iter_errors(body))
+    return body, applied, errors
 
 
 def _relaxable(error: ValidationError) -> Iterator[tuple[str, tuple[str | int, ...], Any, Any]]:

@@ -1,0 +1,210 @@
+"""Text answers through the local Discord emulator: membrane-tutor against a bare discord.py floor.
+
+    python bench/bench_discord.py [--sequential 400] [--burst 300] [--concurrency 50] [--users 60]
+
+Each bot runs in its own process, as in production; the emulator (in a thread of this
+process) times each interaction from the moment its INTERACTION_CREATE frame is
+written to the moment the bot's response arrives. Targets (issue: the Discord bot):
+sequential p99 ≤ floor p99 + 5 ms; a burst of 300 at concurrency 50 from ≥ 50 users
+with throughput ≥ 0.8 × the floor's and no answer later than Discord's 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bot_process import BotProcess  # noqa: E402
+from emulator import DiscordEmulator, EmulatorThread, InteractionRecord  # noqa: E402
+from emulator.models import Member, User  # noqa: E402
+
+TUTOR_COMMANDS: list[tuple[str, dict[str, Any]]] = [
+    ("restpot", {}),
+    ("nernst", {"ion": "K", "inside": 140.0, "outside": 5.0}),
+    ("whatif", {"scenario": "hyperkalemia"}),
+    ("restpot", {"k_out": 10.0}),
+    ("explain", {"topic": "leak-channels"}),
+]
+
+
+@dataclass
+class Run:
+    latencies_ms: list[float]
+    seconds: float
+    late: int
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+
+def add_students(emu: DiscordEmulator, count: int) -> list[User]:
+    students = []
+    for number in range(count):
+        user = User(emu.snowflake(), f"bench{number}", f"Bench Student {number}")
+        emu.users[user.username] = user
+        emu.guild.members[user.id] = Member(user)
+        students.append(user)
+    return students
+
+
+@dataclass
+class Driver:
+    """Sends interactions through the emulator; each user is used once per pass over ``users``.
+
+    Users rotate across phases, so with enough users no one exceeds the bot's per-user
+    cooldown (10 per 10 s) and every timed interaction is a real answer.
+    """
+
+    thread: EmulatorThread
+    calls: list[tuple[str, dict[str, Any]]]
+    users: list[User]
+    cursor: int = 0
+
+    async def _drive(self, total: int, concurrency: int) -> Run:
+        emu = self.thread.emulator
+        gate = asyncio.Semaphore(concurrency)
+        records: list[InteractionRecord] = []
+        first = self.cursor
+        self.cursor += total
+
+        async def one(index: int) -> None:
+            name, options = self.calls[index % len(self.calls)]
+            async with gate:
+                record = await emu.invoke(name, options, user=self.users[(first + index) % len(self.users)])
+                await record.response(timeout=10)
+                records.append(record)
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.monotonic() - started
+        refused = [r for r in records if r.original is None or not (r.original.embeds or r.original.content)]
+        cooled = [r for r in records if r.original is not None and "ask again" in r.original.content]
+        if refused or cooled:
+            raise SystemExit(f"{len(refused)} empty and {len(cooled)} cooldown answers: not a fair measurement")
+        return Run([1000 * (r.latency or 0.0) for r in records], elapsed, sum(1 for r in records if not r.deadline_met))
+
+    def measure(self, total: int, concurrency: int) -> Run:
+        return self.thread.run(self._drive(total, concurrency), timeout=600)
+
+
+def start_tutor(thread: EmulatorThread, workdir: Path) -> BotProcess:
+    bot = BotProcess(workdir / "tutor", env=dict(thread.emulator.env))
+    synced = bot.run_once("sync")
+    if synced.returncode != 0:
+        raise SystemExit(synced.stderr)
+    bot.start()
+    thread.call(thread.emulator.wait_for_ready, timeout=60)
+    return bot
+
+
+def start_floor(thread: EmulatorThread) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **thread.emulator.env}
+    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_bot.py")], env=env)
+    thread.call(thread.emulator.wait_for_ready, timeout=60)
+    thread.call(thread.emulator.wait_for_commands_synced, names=["floor"], timeout=60)
+    return process
+
+
+def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run, Run]:
+    with EmulatorThread() as thread:
+        users = thread.call(add_students, thread.emulator, args.users)
+        if which == "tutor":
+            process: Any = start_tutor(thread, workdir)
+            calls = TUTOR_COMMANDS
+        else:
+            process = start_floor(thread)
+            calls = [("floor", {"value": -65.2093})]
+        driver = Driver(thread, calls, users)
+        try:
+            driver.measure(50, 1)  # warm-up: caches, connections, branch predictors
+            sequential = driver.measure(args.sequential, 1)
+            validated_burst = driver.measure(args.burst, args.concurrency)
+            problems = thread.emulator.problems()
+            if problems:
+                raise SystemExit(f"{which}: the emulator refused payloads: {problems[:3]}")
+            # The emulator's jsonschema check of each body costs more than the bot's answer and runs
+            # on the same 2 cores: time the bot itself with it off (limits and protocol still checked).
+            thread.emulator.validate_schemas = False
+            burst = driver.measure(args.burst, args.concurrency)
+            if thread.emulator.problems():
+                raise SystemExit(f"{which}: the emulator refused payloads: {thread.emulator.problems()[:3]}")
+        finally:
+            if isinstance(process, BotProcess):
+                process.stop(signal.SIGTERM)
+            else:
+                process.terminate()
+                process.wait(timeout=20)
+    return sequential, validated_burst, burst
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{platform.platform()}, {model}, {os.cpu_count()} cores, CPython {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sequential", type=int, default=400)
+    parser.add_argument("--burst", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--users", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        floor_seq, floor_checked, floor_burst = bench(args, "floor", Path(workdir))
+        tutor_seq, tutor_checked, tutor_burst = bench(args, "tutor", Path(workdir))
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
+    print(f"{'':40}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'answers/s':>11}{'late':>6}")
+    rows = [
+        ("floor, sequential", floor_seq),
+        ("tutor, sequential", tutor_seq),
+        (f"floor, burst ×{args.concurrency}, spec check on", floor_checked),
+        (f"tutor, burst ×{args.concurrency}, spec check on", tutor_checked),
+        (f"floor, burst ×{args.concurrency}", floor_burst),
+        (f"tutor, burst ×{args.concurrency}", tutor_burst),
+    ]
+    for label, run in rows:
+        print(
+            f"{label:40}{statistics.median(run.latencies_ms):9.2f}{run.percentile(99):9.2f}"
+            f"{max(run.latencies_ms):9.2f}{run.throughput:11.1f}{run.late:6d}"
+        )
+    p99_ok = tutor_seq.percentile(99) <= floor_seq.percentile(99) + 5
+    throughput_ok = tutor_burst.throughput >= 0.8 * floor_burst.throughput
+    on_time = tutor_burst.late == 0 and tutor_seq.late == 0 and tutor_checked.late == 0
+    print(f"sequential p99 ≤ floor p99 + 5 ms: {'met' if p99_ok else 'NOT met'}")
+    print(
+        f"burst throughput ≥ 0.8 × floor: {'met' if throughput_ok else 'NOT met'} "
+        f"({tutor_burst.throughput / floor_burst.throughput:.2f}×)"
+    )
+    print(f"every answer within 3 s: {'met' if on_time else 'NOT met'}")
+    return 0 if p99_ok and throughput_ok and on_time else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
