@@ -2,14 +2,18 @@
 
 A handler takes a :class:`~bot.commands.Request` and returns an :class:`Answer`: a title,
 a headline that carries the number, a few short lines, named fields, the derivation when
-asked, and the source. Discord embeds and terminal text are both rendered from it, so a
-student gets the same answer in either place. No markdown here: renderers add emphasis.
+asked, the source, and the figures that go with it (as :class:`Figure` requests with
+their alt text; drawing them is the renderer's business). Discord embeds and terminal
+text are both rendered from it, so a student gets the same answer in either place. No
+markdown here: renderers add emphasis.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
@@ -23,6 +27,7 @@ from bot.physiology import (
     RestingPotentialResult,
     WhatIfResult,
     nernst,
+    nernst_potential,
     resting_potential,
     to_json,
     what_if,
@@ -30,6 +35,8 @@ from bot.physiology import (
 from bot.physiology.derivation import Step
 from bot.physiology.notation import format_number
 from bot.physiology.results import IonPotential
+from bot.physiology.sweeps import log_range, nernst_versus_ratio, vm_versus_k_out
+from bot.physiology.validation import CONCENTRATION
 
 SCHEMA: Final = "answer.v1"
 
@@ -38,6 +45,44 @@ SCHEMA: Final = "answer.v1"
 class AnswerField:
     name: str
     value: str
+
+
+ALT_TEXT_LIMIT: Final = 1024
+"""Discord's attachment description limit (design.md; ``bot.render.limits.ATTACHMENT_DESCRIPTION``)."""
+
+VM_VERSUS_K_OUT: Final = "vm-vs-k-out"
+POTENTIAL_LINE: Final = "potential-line"
+NERNST_VERSUS_RATIO: Final = "nernst-vs-ratio"
+WHATIF_LINE: Final = "whatif-line"
+EQUATION: Final = "equation"
+FIGURE_KINDS: Final = (VM_VERSUS_K_OUT, POTENTIAL_LINE, NERNST_VERSUS_RATIO, WHATIF_LINE, EQUATION)
+EQUATIONS_PER_ANSWER: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A picture an answer asks for: what to draw, the file's name, and its alt text.
+
+    Platform-neutral and hashable: ``inputs`` holds every number (and every piece of the
+    engine's own text, never a user's) the renderer needs, as ``(name, value)`` pairs,
+    so equal requests draw equal pictures and a figure is its own cache key. The alt
+    text states the numbers the picture shows; it is built here, beside the answer's
+    text, with the same formatting.
+    """
+
+    kind: str
+    filename: str
+    alt_text: str
+    inputs: tuple[tuple[str, Any], ...] = field(default=(), metadata={"json": False})
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.inputs)
+
+    def cache_key(self) -> str:
+        """A stable text key (kind and inputs; the file name and alt text draw nothing), for
+        any cache, in this process or shared between processes."""
+        text = json.dumps([self.kind, self.inputs], ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +98,14 @@ class Answer:
     footer: str = ""
     result: NernstResult | RestingPotentialResult | WhatIfResult | None = None
     error: bool = False
+    figures: tuple[Figure, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": SCHEMA}
         for name in ("command", "title", "headline", "lines", "fields", "steps", "footer", "error"):
             data[name] = to_json(getattr(self, name))
         data["result"] = to_json(self.result) if self.result is not None else None
+        data["figures"] = to_json(self.figures)
         return data
 
 
@@ -129,6 +176,172 @@ def _wants_steps(request: Request) -> bool:
     return request.options.get("detail") == "steps"
 
 
+def _wants_plot(request: Request) -> bool:
+    return request.options.get("detail") == "plot"
+
+
+# --- figures: what each picture shows, and its alt text with the same numbers ------------------
+
+
+def _alt(text: str) -> str:
+    """Alt text within Discord's limit: the texts are built short; this is only the guard."""
+    return text if len(text) <= ALT_TEXT_LIMIT else text[: ALT_TEXT_LIMIT - 1] + "…"
+
+
+def _mm(value: float) -> str:
+    return f"{format_number(value)} mM"
+
+
+def _moves(start: float, end: float) -> str:
+    if abs(end - start) < 0.05:
+        return f"stays at {millivolts(start)}"
+    return f"{'rises' if end > start else 'falls'} from {millivolts(start)} to {millivolts(end)}"
+
+
+def _vm_versus_k_out(result: RestingPotentialResult, potassium: IonPotential) -> Figure:
+    """V_m (GHK) and E_K (Nernst) against [K⁺]o on a log axis, today's point marked."""
+    ions = tuple(
+        (ion.ion, ion.permeability, ion.inside_mm, ion.outside_mm)
+        for ion in result.ions
+        if ion.permeability is not None
+    )
+    temperature, k_in, k_out = result.temperature_c, potassium.inside_mm, potassium.outside_mm
+    low, high = log_range(k_out, 1.0, 100.0, CONCENTRATION.low, CONCENTRATION.high)
+    vm_low, vm_high = (float(vm_versus_k_out(temperature, ions, k)) for k in (low, high))
+    ek_low, ek_high = (float(nernst_potential(1, k_in, k, temperature)) for k in (low, high))
+    alt = (
+        f"Graph: V_m (GHK, solid line) and E_K (Nernst, dashed line) against [K⁺]o on a log scale from "
+        f"{_mm(low)} to {_mm(high)}; {result.preset_name}, [K⁺]i {_mm(k_in)}, {_celsius(temperature)}. "
+        f"Marked: V_m = {millivolts(result.vm_mv)} at [K⁺]o = {_mm(k_out)}, where E_K = "
+        f"{millivolts(potassium.equilibrium_mv)}. From {_mm(low)} to {_mm(high)}, V_m {_moves(vm_low, vm_high)} "
+        f"and E_K {_moves(ek_low, ek_high)}."
+    )
+    return Figure(
+        VM_VERSUS_K_OUT,
+        "restpot-vm-vs-k-out.png",
+        _alt(alt),
+        (
+            ("preset_name", result.preset_name),
+            ("temperature_c", temperature),
+            ("ions", ions),
+            ("k_in", k_in),
+            ("k_out", k_out),
+            ("vm_mv", result.vm_mv),
+            ("ek_mv", potassium.equilibrium_mv),
+            ("k_out_range", (low, high)),
+        ),
+    )
+
+
+def _potential_line(result: RestingPotentialResult) -> Figure:
+    """Every equilibrium potential and V_m on one number line."""
+    marks = sorted(
+        [(_potential_name(ion), ion.ion, ion.equilibrium_mv) for ion in result.ions] + [("V_m", "Vm", result.vm_mv)],
+        key=lambda mark: mark[2],
+    )
+    listed = ", ".join(f"{name} {millivolts(value)}" for name, _, value in marks)
+    where = f"{result.preset_name}, {_celsius(result.temperature_c)}"
+    alt = f"Number line of potentials, {where}, from left to right: {listed}."
+    potassium = result.ion("K")
+    if potassium is not None:
+        gap = result.vm_mv - potassium.equilibrium_mv
+        side = "above" if gap >= 0 else "below"
+        alt += f" V_m sits {abs(gap):.1f} mV {side} E_K."
+    return Figure(
+        POTENTIAL_LINE,
+        "restpot-potentials.png",
+        _alt(alt),
+        (
+            ("preset_name", result.preset_name),
+            ("temperature_c", result.temperature_c),
+            ("marks", tuple(marks)),
+        ),
+    )
+
+
+def _restpot_figures(result: RestingPotentialResult) -> tuple[Figure, ...]:
+    potassium = result.ion("K")
+    sweep = () if potassium is None or potassium.permeability is None else (_vm_versus_k_out(result, potassium),)
+    return (*sweep, _potential_line(result))
+
+
+def _nernst_figure(result: NernstResult) -> Figure:
+    """E against [X]o/[X]i on a log axis: a straight line, today's point marked."""
+    ion, temperature = result.ion, result.temperature_c
+    name = _potential_name(ion)
+    ratio = ion.outside_mm / ion.inside_mm
+    low, high = log_range(ratio, 1e-3, 1e3, 1e-10, 1e10)
+    e_low, e_high = (float(nernst_versus_ratio(ion.valence, r, temperature)) for r in (low, high))
+    slope = format_number(abs(result.slope_mv_per_decade), 4)
+    alt = (
+        f"Graph: {name} (Nernst) against [{ion.symbol}]o/[{ion.symbol}]i on a log scale from {format_number(low, 3)} "
+        f"to {format_number(high, 3)}, z = {ion.valence:+d}, {_celsius(temperature)}: a straight line through 0 mV "
+        f"at equal concentrations, {slope} mV per tenfold ratio. Marked: {name} = {millivolts(ion.equilibrium_mv)} "
+        f"at a ratio of {format_number(ratio, 3)} ({_mm(ion.outside_mm)} outside, {_mm(ion.inside_mm)} inside). "
+        f"The line {_moves(e_low, e_high)} across the range."
+    )
+    return Figure(
+        NERNST_VERSUS_RATIO,
+        f"nernst-{ion.ion.lower()}.png",
+        _alt(alt),
+        (
+            ("name", name),
+            ("symbol", ion.symbol),
+            ("ion", ion.ion),
+            ("valence", ion.valence),
+            ("temperature_c", temperature),
+            ("inside_mm", ion.inside_mm),
+            ("outside_mm", ion.outside_mm),
+            ("e_mv", ion.equilibrium_mv),
+            ("ratio_range", (low, high)),
+        ),
+    )
+
+
+def _whatif_figure(result: WhatIfResult) -> Figure:
+    """Before and after on one number line: the E of each ion in the model, and V_m moving."""
+    before = resting_potential(preset=result.preset)
+    after = resting_potential(preset=result.preset, **{change.option: change.after for change in result.changes})
+    rows = tuple(
+        (_potential_name(old), old.ion, old.equilibrium_mv, new.equilibrium_mv)
+        for old, new in zip(before.ions, after.ions, strict=True)
+        if old.permeability is not None  # the model's own ions; Ca²⁺ plays no part in it
+    )
+    moved = [f"{name} {millivolts(old)} → {millivolts(new)}" for name, _, old, new in rows if abs(new - old) >= 0.05]
+    still = [f"{name} {millivolts(old)}" for name, _, old, new in rows if abs(new - old) < 0.05]
+    change = result.change_mv
+    size = f" by {abs(change):.1f} mV" if result.direction != "barely changes" else ""
+    alt = (
+        f"Number line, before (open marks) and after (filled marks): {result.title}, {PRESETS[result.preset].name}. "
+        f"V_m {millivolts(result.before_mv)} → {millivolts(result.after_mv)}: {result.direction}{size}."
+    )
+    if moved:
+        alt += " Moves: " + ", ".join(moved) + "."
+    if still:
+        alt += " Unchanged: " + ", ".join(still) + "."
+    return Figure(
+        WHATIF_LINE,
+        f"whatif-{result.scenario}.png",
+        _alt(alt),
+        (
+            ("title", result.title),
+            ("preset_name", PRESETS[result.preset].name),
+            ("vm_mv", (result.before_mv, result.after_mv)),
+            ("potentials", rows),
+        ),
+    )
+
+
+def _equation_figures(steps: tuple[Step, ...]) -> tuple[Figure, ...]:
+    """The steps whose fractions are hard to read in Unicode, drawn from the engine's LaTeX
+    (never from user text); the Unicode form is the alt text."""
+    chosen = [(number, step) for number, step in enumerate(steps, start=1) if r"\frac" in step.latex]
+    return tuple(
+        Figure(EQUATION, f"step-{number}.png", _alt(f"Step {number}: {step.unicode}"), (("latex", step.latex),))
+        for number, step in chosen[:EQUATIONS_PER_ANSWER]
+    )
+
+
 def restpot(request: Request) -> Answer:
     options = dict(request.options)
     for delivery in ("detail", "private"):
@@ -157,15 +370,17 @@ def restpot(request: Request) -> Answer:
     ]
     if result.note:
         fields.append(AnswerField("Note", result.note))
+    steps = result.derivation.steps if result.derivation else ()
     return Answer(
         command="restpot",
         title=f"Resting potential · {result.preset_name} · {_celsius(result.temperature_c)}",
         headline=f"V_m = {millivolts(result.vm_mv)}",
         lines=tuple(lines),
         fields=tuple(fields),
-        steps=result.derivation.steps if result.derivation else (),
+        steps=steps,
         footer=f"GHK voltage equation. Source: {result.source}",
         result=result,
+        figures=_restpot_figures(result) if _wants_plot(request) else _equation_figures(steps),
     )
 
 
@@ -196,14 +411,16 @@ def nernst_answer(request: Request) -> Answer:
         footer += f" Concentrations from the {preset.name} preset. Source: {preset.source}"
     elif options["temperature"] is None:
         footer += f" {_celsius(result.temperature_c)} is the {preset.name} preset's temperature."
+    steps = result.derivation.steps if result.derivation else ()
     return Answer(
         command="nernst",
         title=f"Nernst potential · {ion.symbol} · {_celsius(result.temperature_c)}",
         headline=f"{_potential_name(ion)} = {millivolts(ion.equilibrium_mv)}",
         lines=tuple(lines),
-        steps=result.derivation.steps if result.derivation else (),
+        steps=steps,
         footer=footer,
         result=result,
+        figures=(_nernst_figure(result),) if _wants_plot(request) else _equation_figures(steps),
     )
 
 
@@ -241,6 +458,7 @@ def whatif_answer(request: Request) -> Answer:
         fields=(AnswerField("Model", result.model),),
         footer="Sources: " + " | ".join(result.sources),
         result=result,
+        figures=(_whatif_figure(result),),
     )
 
 

@@ -110,9 +110,9 @@ TEMPERATURE_OPTION: Final = OptionSpec(
 )
 DETAIL_OPTION: Final = OptionSpec(
     "detail",
-    "How much to show: the summary, or every step of the derivation",
+    "How much to show: the summary, every step of the derivation, or a figure",
     OptionType.STRING,
-    choices=(Choice("summary", "summary"), Choice("steps: the derivation", "steps")),
+    choices=(Choice("summary", "summary"), Choice("steps: the derivation", "steps"), Choice("plot: a figure", "plot")),
 )
 PRIVATE_OPTION: Final = OptionSpec("private", "Only you see the answer (default: false)", OptionType.BOOLEAN)
 

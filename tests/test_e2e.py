@@ -32,9 +32,12 @@ class World:
     sync_output: str
 
     def ask(self, name: str, options: dict[str, Any] | None = None, **where: Any) -> InteractionRecord:
-        """Invoke a command as a user and wait for the bot's initial response."""
+        """Invoke a command as a user and wait for the bot's initial response (and, when it
+        deferred to draw figures, for the answer that replaces "thinking…")."""
         record = self.thread.call(self.emu.invoke, name, options or {}, **where)
         self.thread.run(record.response(timeout=15))
+        if record.response_type == 5:
+            self.thread.run(record.wait_for_final(timeout=15))
         return record
 
 

@@ -1,7 +1,7 @@
 """schemas/answer.v1.json describes every answer the bot can give, and nothing else.
 
 Every command × preset × scenario × ion (custom ones of each valence), with and without
-the derivation, /help, and error answers (from the engine, the request check and the
+the derivation and with figures (detail:plot), /help, and error answers (from the engine, the request check and the
 terminal parser) are validated against the schema; so is what ``membrane-tutor ask
 --json`` prints. The schema is closed (additionalProperties: false everywhere), so a field
 added, renamed or retyped in the code fails here until the schema says so.
@@ -34,14 +34,14 @@ def _requests() -> list[tuple[str, Request]]:
         cases.append((f"/{command} {label}".strip(), Request(command, options)))
 
     for preset in PRESETS:
-        for detail in ("summary", "steps"):
+        for detail in ("summary", "steps", "plot"):
             add("restpot", preset=preset, detail=detail)
             for ion in IONS:
                 add("nernst", ion=ion, preset=preset, detail=detail)  # some presets lack Mg, H: an error answer
                 add("nernst", ion=ion, preset=preset, detail=detail, inside=2.0, outside=20.0)
         for scenario in scenarios():
             add("whatif", scenario=scenario, preset=preset)  # clinical × squid axon: an error answer
-    for detail in ("summary", "steps"):
+    for detail in ("summary", "steps", "plot"):
         for valence in CUSTOM_VALENCES:
             add("nernst", ion="custom", valence=valence, inside=1.0, outside=10.0, detail=detail)
         for temperature in (0.0, 20.0, 37.0, 50.0):  # the ≈ 61.5 step only at 37 °C

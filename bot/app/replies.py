@@ -7,6 +7,7 @@ than Discord allows for a user-installed app.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from typing import Any
@@ -38,6 +39,11 @@ async def safe_reply(
         kwargs["content"] = message.content
     if message.embeds:
         kwargs["embeds"] = message.embeds
+    if message.files:  # built now: a discord.File's stream is used up by one send
+        kwargs["files"] = [
+            discord.File(io.BytesIO(attached.data), filename=attached.filename, description=attached.description)
+            for attached in message.files
+        ]
     if view is not None:
         kwargs["view"] = view
     try:
@@ -47,6 +53,17 @@ async def safe_reply(
             await interaction.response.send_message(**kwargs)
     except discord.NotFound:
         log.warning("interaction %s expired before the reply could be sent", interaction.id)
+
+
+async def defer_thinking(interaction: discord.Interaction, *, ephemeral: bool) -> None:
+    """Acknowledge now and show "thinking…" (slow work follows: figures); the answer then goes
+    as a follow-up, which may come from any worker holding the token for 15 minutes."""
+    if interaction.response.is_done():
+        return
+    try:
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    except discord.NotFound:
+        log.warning("interaction %s expired before it could be deferred", interaction.id)
 
 
 async def send_messages(

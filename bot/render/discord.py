@@ -10,11 +10,12 @@ split between words, never cut off.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import discord
 
-from bot.answers import Answer, AnswerField
+from bot.answers import EQUATION, Answer, AnswerField, Figure
 from bot.render import limits
 from bot.render.limits import shorten, split_text
 
@@ -22,15 +23,36 @@ ANSWER_COLOUR = discord.Colour(0x2A9D8F)
 ERROR_COLOUR = discord.Colour(0xE76F51)
 
 
+FIGURE_MISSING = "The figure could not be drawn this time; every number is in the text. Try again in a minute."
+FIGURES_MISSING = "{missing} of {total} figures could not be drawn this time; every number is in the text."
+
+
+@dataclass(frozen=True, slots=True)
+class FileAttachment:
+    """A file to upload with a message: PNG bytes, a name and the alt text (``description``).
+
+    Plain data, not a ``discord.File`` (whose stream is used up by one send): the reply
+    helper builds the ``discord.File`` at the moment it sends.
+    """
+
+    filename: str
+    data: bytes
+    description: str
+
+
 @dataclass(slots=True)
 class OutgoingMessage:
-    """One message's worth of content and embeds, already within Discord's limits."""
+    """One message's worth of content, embeds and files, already within Discord's limits."""
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    files: list[FileAttachment] = field(default_factory=list)
 
     def size(self) -> int:
         return sum(len(embed) for embed in self.embeds)
+
+    def upload_bytes(self) -> int:
+        return sum(len(attached.data) for attached in self.files)
 
 
 def _fields(name: str, value: str) -> list[AnswerField]:
@@ -97,8 +119,56 @@ def _pack(embeds: list[discord.Embed]) -> list[OutgoingMessage]:
     return messages
 
 
-def render_messages(answer: Answer) -> list[OutgoingMessage]:
-    """The messages that carry ``answer``: usually one; the first carries the number."""
+def _attach(messages: list[OutgoingMessage], answer: Answer, drawn: Mapping[Figure, bytes]) -> int:
+    """Put the drawn figures on the messages, in order, within Discord's per-message file
+    limits (a message of files alone when none has room); the first plot becomes the main
+    embed's image. Returns how many are missing: not drawn, or too big to upload at all."""
+    missing = 0
+    for figure in answer.figures:
+        png = drawn.get(figure)
+        home = None
+        if png is not None:
+            home = next(
+                (
+                    message
+                    for message in messages
+                    if len(message.files) < limits.FILES_PER_MESSAGE
+                    and message.upload_bytes() + len(png) <= limits.UPLOAD_BYTES
+                ),
+                None,
+            )
+        if png is not None and home is None and len(png) <= limits.UPLOAD_BYTES:
+            home = OutgoingMessage()  # a message of files alone (files count as content)
+            messages.append(home)
+        if png is None or home is None:
+            missing += 1
+            continue
+        home.files.append(FileAttachment(figure.filename, png, shorten(figure.alt_text, limits.ATTACHMENT_DESCRIPTION)))
+    first = answer.figures[0] if answer.figures else None
+    if first is not None and first.kind != EQUATION and any(f.filename == first.filename for f in messages[0].files):
+        messages[0].embeds[0].set_image(url=f"attachment://{first.filename}")
+    return missing
+
+
+def render_messages(answer: Answer, figures: Mapping[Figure, bytes] | None = None) -> list[OutgoingMessage]:
+    """The messages that carry ``answer``: usually one; the first carries the number.
+
+    ``figures`` are the answer's figures that were drawn (PNG bytes by request); they are
+    attached with their alt text, and a short line says so when some could not be drawn.
+    Without ``figures`` the answer is text alone, as the fast path sends it.
+    """
+    messages = _render_text(answer)
+    if figures is None or not answer.figures or answer.error:
+        return messages
+    missing = _attach(messages, answer, figures)
+    if missing:
+        total = len(answer.figures)
+        note = FIGURE_MISSING if total == 1 else FIGURES_MISSING.format(missing=missing, total=total)
+        messages[0].content = shorten(note, limits.MESSAGE_CONTENT)
+    return messages
+
+
+def _render_text(answer: Answer) -> list[OutgoingMessage]:
     if answer.error:
         return [OutgoingMessage(content=shorten(answer.headline, limits.MESSAGE_CONTENT))]
     description, overflow = _lead(answer)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.answers import Answer
+from bot.answers import EQUATION, Answer
 
 WIDTH = 88
 
 
-def _wrap(text: str, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False) or [""]
+def _wrap(text: str, indent: str = "", hanging: str | None = None) -> list[str]:
+    following = indent if hanging is None else hanging
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=following, break_on_hyphens=False) or [
+        ""
+    ]
 
 
 def render_text(answer: Answer) -> str:
@@ -32,4 +35,9 @@ def render_text(answer: Answer) -> str:
     if answer.footer:
         out.append("")
         out.extend(_wrap(answer.footer))
+    pictures = [figure for figure in answer.figures if figure.kind != EQUATION]  # equations are printed above
+    if pictures:
+        out.extend(["", "Figures (described; the terminal cannot show them):"])
+        for figure in pictures:
+            out.extend(_wrap(f"{figure.filename}: {figure.alt_text}", "  ", "    "))
     return "\n".join(out)
