@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot import __version__
 from bot.answers import Answer, answer
@@ -26,6 +27,7 @@ from bot.settings import Settings
 log = logging.getLogger("membrane_tutor")
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 DEMO_TOUR: tuple[tuple[str, str], ...] = (
@@ -55,7 +57,36 @@ def _print_answer(result: Answer, as_json: bool) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    return _print_answer(answer_text(" ".join(args.command)), args.json)
+    result = answer_text(" ".join(args.command))
+    status = _print_answer(result, args.json)
+    if result.error or not result.figures:
+        return status
+    stream = sys.stderr if args.json else sys.stdout  # --json keeps standard output pure JSON
+    if args.out is None:
+        if not args.json:
+            print(f"\nAdd --out DIR to save the {_figures_noun(result)} as PNG.", file=stream)
+        return status
+    return _save_figures(result, args.out, stream)
+
+
+def _figures_noun(result: Answer) -> str:
+    return "figure" if len(result.figures) == 1 else f"{len(result.figures)} figures"
+
+
+def _save_figures(result: Answer, directory: Path, stream: TextIO) -> int:
+    """Draw the answer's figures (matplotlib is imported only now) and print each path."""
+    from bot.render.figures import save_figures
+
+    try:
+        paths = save_figures(result.figures, directory)
+    except OSError as error:
+        print(f"error: cannot write the figures to {directory}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    if stream is sys.stdout:
+        print(file=stream)
+    for path in paths:
+        print(path, file=stream)
+    return EXIT_OK
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
@@ -161,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help='answer one command, e.g. ask "/nernst ion:K inside:140 outside:5"')
     ask.add_argument("command", nargs="+", help="the command as typed in Discord")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (schemas/answer.v1.json)")
+    ask.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="save the answer's figures (detail:plot, /whatif, equations of detail:steps) as PNG files in DIR",
+    )
     ask.set_defaults(handler=cmd_ask)
     commands.add_parser("console", help="an interactive console with history and help").set_defaults(
         handler=cmd_console
@@ -172,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--guild", type=int, metavar="ID", help="copy the commands to this server only (instant; for testing)"
     )
     sync.set_defaults(handler=cmd_sync)
+    health = commands.add_parser(
+        "health", help="exit 0 only if the running bot is connected to Discord (health checks)"
+    )
+    health.add_argument(
+        "--max-age", type=float, default=60.0, metavar="SECONDS", help="oldest acceptable health record (default 60)"
+    )
+    health.set_defaults(handler=cmd_health)
     return parser
 
 
@@ -194,6 +238,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from bot.app import runner
 
     return runner.sync(_discord_settings(), args.guild)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.app import health  # no discord import: a container health check runs this every 30 s
+
+    verdict = health.check_settings(max_age=args.max_age)
+    print(verdict.line, file=sys.stdout if verdict.healthy else sys.stderr)
+    return health.EXIT_HEALTHY if verdict.healthy else health.EXIT_UNHEALTHY
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """Typed settings from the environment or a ``.env`` file, in one place.
 
 The token is a :class:`~pydantic.SecretStr`: it never appears in a repr, a log line or
-an exception. Only ``membrane-tutor run`` and ``sync`` need it; the offline commands
-never read settings at all.
+an exception. Only ``membrane-tutor run`` and ``sync`` need it; ``health`` reads only the
+health file's path, and the offline commands never read settings at all.
 """
 
 from __future__ import annotations
@@ -25,9 +25,18 @@ class Settings(BaseSettings):
     tutor_hash_key: SecretStr | None = Field(default=None, description="Secret for pseudonymous user ids.")
     tutor_retention_days: int = Field(default=180, ge=1, description="Days interaction rows are kept.")
     log_level: str = Field(default="INFO", description="Python logging level name.")
+    tutor_health_file: Path | None = Field(
+        default=None, description="Health file `membrane-tutor health` reads (default: health.json beside TUTOR_DB)."
+    )
 
     def token(self) -> str | None:
         """The token's value, for discord.py only; empty counts as missing."""
         if self.discord_token is None:
             return None
         return self.discord_token.get_secret_value().strip() or None
+
+    def health_file(self) -> Path:
+        """Where ``run`` writes its health record: TUTOR_HEALTH_FILE, else health.json beside the database."""
+        if self.tutor_health_file is not None and self.tutor_health_file != Path():  # an empty value is unset
+            return self.tutor_health_file
+        return self.tutor_db.parent / "health.json"

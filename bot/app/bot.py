@@ -17,10 +17,12 @@ from discord.ext import commands
 import cogs
 from bot.answers import Answer, Services, answer
 from bot.app.cooldowns import Cooldown, CooldownStore
-from bot.app.replies import ShareButton, safe_reply, send_messages, share_view
+from bot.app.health import HealthFile
+from bot.app.replies import ShareButton, defer_thinking, safe_reply, send_messages, share_view
 from bot.commands import Request, decode_request, encode_request
 from bot.physiology import InputError
 from bot.render.discord import OutgoingMessage, render_messages
+from bot.render.figures import FigureService
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,14 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
 
 
 class TutorBot(commands.Bot):
-    def __init__(self, *, services: Services, cooldowns: CooldownStore) -> None:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        cooldowns: CooldownStore,
+        health: HealthFile | None = None,
+        figures: FigureService | None = None,
+    ) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text-only bot: no voice warnings
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -99,12 +108,24 @@ class TutorBot(commands.Bot):
         )
         self.services = services
         self.cooldowns = cooldowns
+        self.health = health  # `membrane-tutor run` only; proves the connection to `membrane-tutor health`
+        self.figures = figures if figures is not None else FigureService()  # its pool starts on the first figure
 
     async def setup_hook(self) -> None:
         for name in extension_names():
             await self.load_extension(name)
         self.add_dynamic_items(ShareButton)
         log.info("loaded %d extensions, %d commands", len(self.extensions), len(self.tree.get_commands()))
+        if self.health is not None:
+            self.health.start(self)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.figures.close()
+            if self.health is not None:
+                await self.health.stop(self)
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
@@ -122,10 +143,20 @@ class TutorBot(commands.Bot):
         return check
 
     async def deliver(self, interaction: discord.Interaction, request: Request, *, private: bool) -> Answer:
-        """Answer ``request`` and send it; private answers carry a share button."""
+        """Answer ``request`` and send it; private answers carry a share button.
+
+        Text answers go at once. An answer with figures is deferred first ("thinking…"),
+        its figures are drawn off the event loop, and it follows up: a figure that fails
+        or times out leaves the text answer intact, with a short line saying so.
+        """
         result = answer(request, self.services)
         view = share_view(encode_request(request)) if private and not result.error else None
-        await send_messages(interaction, render_messages(result), ephemeral=private or result.error, view=view)
+        ephemeral = private or result.error
+        drawn = None
+        if result.figures:
+            await defer_thinking(interaction, ephemeral=ephemeral)
+            drawn = await self.figures.render_all(result.figures)
+        await send_messages(interaction, render_messages(result, drawn), ephemeral=ephemeral, view=view)
         return result
 
     async def respond(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ import yarl
 from bot.answers import Services
 from bot.app.bot import TutorBot
 from bot.app.cooldowns import MemoryCooldowns
+from bot.app.health import HealthFile
 from bot.physiology import warm_up
+from bot.render.figures import FigureService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,13 +46,15 @@ def point_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def _bot() -> TutorBot:
+def _bot(health: HealthFile | None = None) -> TutorBot:
     warm_up()  # sympy's symbolic work happens now, not during the first command
-    return TutorBot(services=Services.load(), cooldowns=MemoryCooldowns())
+    figures = FigureService()
+    figures.warm_up()  # matplotlib loads in a worker while the bot connects
+    return TutorBot(services=Services.load(), cooldowns=MemoryCooldowns(), health=health, figures=figures)
 
 
-async def _run(token: str) -> int:
-    async with _bot() as bot:
+async def _run(token: str, health: HealthFile | None = None) -> int:
+    async with _bot(health) as bot:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda s=signum: _stop(bot, s))
@@ -103,7 +107,7 @@ def run(settings: Settings) -> int:
         return EXIT_USAGE
     point_at(settings)
     try:
-        return asyncio.run(_run(token))
+        return asyncio.run(_run(token, HealthFile(settings.health_file())))
     except (OSError, aiohttp.ClientError) as error:
         return _unreachable(error)
 
