@@ -36,7 +36,7 @@ from emulator.models import Member, User  # noqa: E402
 TUTOR_COMMANDS: list[tuple[str, dict[str, Any]]] = [
     ("restpot", {}),
     ("nernst", {"ion": "K", "inside": 140.0, "outside": 5.0}),
-    ("whatif", {"scenario": "hyperkalemia"}),
+    ("nernst", {"ion": "Ca", "detail": "summary"}),
     ("restpot", {"k_out": 10.0}),
     ("explain", {"topic": "leak-channels"}),
 ]
@@ -113,6 +113,8 @@ def start_tutor(thread: EmulatorThread, workdir: Path) -> BotProcess:
     if synced.returncode != 0:
         raise SystemExit(synced.stderr)
     bot.start()
+    assert bot.process is not None
+    pin(bot.process.pid, BOT_CPU)
     thread.call(thread.emulator.wait_for_ready, timeout=60)
     return bot
 
@@ -120,12 +122,13 @@ def start_tutor(thread: EmulatorThread, workdir: Path) -> BotProcess:
 def start_floor(thread: EmulatorThread) -> subprocess.Popen[bytes]:
     env = {**os.environ, **thread.emulator.env}
     process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "floor_bot.py")], env=env)
+    pin(process.pid, BOT_CPU)
     thread.call(thread.emulator.wait_for_ready, timeout=60)
     thread.call(thread.emulator.wait_for_commands_synced, names=["floor"], timeout=60)
     return process
 
 
-def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run, Run]:
+def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run, Run, Run]:
     with EmulatorThread() as thread:
         users = thread.call(add_students, thread.emulator, args.users)
         if which == "tutor":
@@ -136,7 +139,8 @@ def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run
             calls = [("floor", {"value": -65.2093})]
         driver = Driver(thread, calls, users)
         try:
-            driver.measure(50, 1)  # warm-up: caches, connections, branch predictors
+            driver.measure(50, 1)  # warm-up: caches, connections, the figure pool's first drawing
+            time.sleep(args.settle)  # let start-up work in the background (matplotlib's import) finish
             sequential = driver.measure(args.sequential, 1)
             validated_burst = driver.measure(args.burst, args.concurrency)
             problems = thread.emulator.problems()
@@ -145,7 +149,15 @@ def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run
             # The emulator's jsonschema check of each body costs more than the bot's answer and runs
             # on the same 2 cores: time the bot itself with it off (limits and protocol still checked).
             thread.emulator.validate_schemas = False
-            burst = driver.measure(args.burst, args.concurrency)
+            burst = median_run([driver.measure(args.burst, args.concurrency) for _ in range(args.repeats)])
+            uncached = burst
+            if which == "tutor":  # every request new: no answer cache, the engine's full path each time
+                distinct = [("restpot", {"k_out": round(2 + 0.001 * i, 3)}) for i in range(args.burst * args.repeats)]
+                runs = []
+                for repeat in range(args.repeats):
+                    driver.calls = distinct[repeat * args.burst : (repeat + 1) * args.burst]
+                    runs.append(driver.measure(args.burst, args.concurrency))
+                uncached = median_run(runs)
             if thread.emulator.problems():
                 raise SystemExit(f"{which}: the emulator refused payloads: {thread.emulator.problems()[:3]}")
         finally:
@@ -154,7 +166,21 @@ def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run
             else:
                 process.terminate()
                 process.wait(timeout=20)
-    return sequential, validated_burst, burst
+    return sequential, validated_burst, burst, uncached
+
+
+EMULATOR_CPU, BOT_CPU = 0, 1
+
+
+def pin(pid: int, cpu: int) -> None:
+    """One core for the emulator, one for the bot: the scheduler's shuffling was the noise."""
+    if (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(pid, {cpu})
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median throughput: one noisy burst on a shared 2-core VM decides nothing."""
+    return sorted(runs, key=lambda run: run.throughput)[len(runs) // 2]
 
 
 def machine() -> str:
@@ -174,11 +200,14 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, default=400)
     parser.add_argument("--burst", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5, help="bursts per bot; the median is reported")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds between warm-up and timing")
     args = parser.parse_args()
+    pin(0, EMULATOR_CPU)  # before the emulator's thread starts, so it inherits the mask
     with tempfile.TemporaryDirectory() as workdir:
-        floor_seq, floor_checked, floor_burst = bench(args, "floor", Path(workdir))
-        tutor_seq, tutor_checked, tutor_burst = bench(args, "tutor", Path(workdir))
+        floor_seq, floor_checked, floor_burst, _ = bench(args, "floor", Path(workdir))
+        tutor_seq, tutor_checked, tutor_burst, tutor_uncached = bench(args, "tutor", Path(workdir))
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"{'':40}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'answers/s':>11}{'late':>6}")
     rows = [
@@ -188,6 +217,7 @@ def main() -> int:
         (f"tutor, burst ×{args.concurrency}, spec check on", tutor_checked),
         (f"floor, burst ×{args.concurrency}", floor_burst),
         (f"tutor, burst ×{args.concurrency}", tutor_burst),
+        (f"tutor, burst ×{args.concurrency}, all distinct", tutor_uncached),
     ]
     for label, run in rows:
         print(
@@ -196,7 +226,7 @@ def main() -> int:
         )
     p99_ok = tutor_seq.percentile(99) <= floor_seq.percentile(99) + 5
     throughput_ok = tutor_burst.throughput >= 0.8 * floor_burst.throughput
-    on_time = tutor_burst.late == 0 and tutor_seq.late == 0 and tutor_checked.late == 0
+    on_time = all(run.late == 0 for run in (tutor_seq, tutor_checked, tutor_burst, tutor_uncached))
     print(f"sequential p99 ≤ floor p99 + 5 ms: {'met' if p99_ok else 'NOT met'}")
     print(
         f"burst throughput ≥ 0.8 × floor: {'met' if throughput_ok else 'NOT met'} "

@@ -532,3 +532,28 @@ def test_request_from_builds_a_plain_request_with_string_ids() -> None:
 def test_request_from_in_a_dm_has_no_guild() -> None:
     request = request_from(mock_interaction(command="restpot", user_id=5, guild_id=None), {})
     assert request.guild is None and request.user == "5" and request.command == "restpot"
+
+
+def test_the_answer_cache_is_least_recently_used_and_ignores_delivery() -> None:
+    from bot.app.answer_cache import MemoryAnswerCache, request_key
+
+    cache = MemoryAnswerCache(max_items=2)
+    first, second, third = (Request("nernst", {"ion": ion}) for ion in ("K", "Na", "Cl"))
+    cache.put(first, ("k", []))  # type: ignore[arg-type]
+    cache.put(second, ("na", []))  # type: ignore[arg-type]
+    assert cache.get(first) == ("k", [])  # first is now the most recent
+    cache.put(third, ("cl", []))  # type: ignore[arg-type]
+    assert cache.get(second) is None and cache.get(first) is not None and cache.get(third) is not None
+    assert request_key(Request("nernst", {"ion": "K", "private": True})) == request_key(first)
+    assert request_key(Request("nernst", {"ion": "K", "inside": 1.0})) != request_key(first)
+
+
+async def test_deliver_computes_an_answer_once_per_request() -> None:
+    async with TutorBot(services=Services.load(), cooldowns=MemoryCooldowns()) as bot:
+        with mock.patch("bot.app.bot.answer", wraps=__import__("bot.answers").answers.answer) as computed:
+            for private in (False, True, False):
+                interaction = mock_interaction(command="restpot")
+                await bot.deliver(interaction, Request("restpot", {"k_out": 7.0}), private=private)
+                assert sent_kwargs(interaction)[0]["embeds"][0].description.startswith("**V_m = ")
+            await bot.deliver(mock_interaction(command="restpot"), Request("restpot", {"k_out": 8.0}), private=False)
+        assert computed.call_count == 2

@@ -794,3 +794,10 @@ def test_thread_hosted_emulator_drives_a_bot_in_another_process() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_every_spec_path_starts_with_a_literal_segment() -> None:
+    """find_operation indexes routes by their first segment; a parameter there would hide routes."""
+    from emulator.spec import load_spec
+
+    assert all(not template.strip("/").startswith("{") for template in load_spec()["paths"])

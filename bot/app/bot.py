@@ -6,6 +6,7 @@ resources and passes them in; ``setup_hook`` loads every extension in ``cogs/``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import pkgutil
 from typing import Any
@@ -16,6 +17,7 @@ from discord.ext import commands
 
 import cogs
 from bot.answers import Answer, Services, answer
+from bot.app.answer_cache import AnswerCache, MemoryAnswerCache
 from bot.app.cooldowns import Cooldown, CooldownStore
 from bot.app.health import HealthFile
 from bot.app.replies import ShareButton, defer_thinking, safe_reply, send_messages, share_view
@@ -97,6 +99,7 @@ class TutorBot(commands.Bot):
         cooldowns: CooldownStore,
         health: HealthFile | None = None,
         figures: FigureService | None = None,
+        answers: AnswerCache | None = None,
     ) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text-only bot: no voice warnings
         super().__init__(
@@ -110,6 +113,7 @@ class TutorBot(commands.Bot):
         self.cooldowns = cooldowns
         self.health = health  # `membrane-tutor run` only; proves the connection to `membrane-tutor health`
         self.figures = figures if figures is not None else FigureService()  # its pool starts on the first figure
+        self.answers = answers if answers is not None else MemoryAnswerCache()
 
     async def setup_hook(self) -> None:
         for name in extension_names():
@@ -129,6 +133,7 @@ class TutorBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
+        gc.freeze()  # what start-up loaded (matplotlib by now too) stays out of full collections
 
     def cooldown_check(self, cooldown: Cooldown) -> Any:
         """An app-command check that limits each user through the cooldown store."""
@@ -149,14 +154,18 @@ class TutorBot(commands.Bot):
         its figures are drawn off the event loop, and it follows up: a figure that fails
         or times out leaves the text answer intact, with a short line saying so.
         """
-        result = answer(request, self.services)
+        cached = self.answers.get(request)
+        if cached is None:
+            result = answer(request, self.services)
+            cached = (result, [] if result.figures else render_messages(result))
+            self.answers.put(request, cached)
+        result, messages = cached
         view = share_view(encode_request(request)) if private and not result.error else None
         ephemeral = private or result.error
-        drawn = None
         if result.figures:
             await defer_thinking(interaction, ephemeral=ephemeral)
-            drawn = await self.figures.render_all(result.figures)
-        await send_messages(interaction, render_messages(result, drawn), ephemeral=ephemeral, view=view)
+            messages = render_messages(result, await self.figures.render_all(result.figures))
+        await send_messages(interaction, messages, ephemeral=ephemeral, view=view)
         return result
 
     async def respond(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:

@@ -172,11 +172,25 @@ def _route_table() -> tuple[tuple[re.Pattern[str], str, int], ...]:
     return tuple(table)
 
 
+@functools.cache
+def _routes_by_head() -> dict[str, tuple[tuple[re.Pattern[str], str, int], ...]]:
+    """The route table split by first path segment (``interactions``, ``webhooks``, …).
+
+    Matching every request against all 150 templates was the emulator's largest cost in a
+    burst. Every template in the spec starts with a literal segment (a test checks it).
+    """
+    heads: dict[str, list[tuple[re.Pattern[str], str, int]]] = {}
+    for row in _route_table():
+        heads.setdefault(row[1].strip("/").split("/")[0], []).append(row)
+    return {head: tuple(rows) for head, rows in heads.items()}
+
+
 def find_operation(method: str, path: str) -> Operation | None:
     """Resolve ``POST /interactions/1/tok/callback`` to the spec's operation (template + method)."""
     method = method.lower()
     paths = load_spec()["paths"]
-    for regex, template, _literal in _route_table():
+    head = path.strip("/").split("/")[0]
+    for regex, template, _literal in _routes_by_head().get(head, ()):
         match = regex.match(path)
         if match and method in paths[template]:
             op = paths[template][method]
