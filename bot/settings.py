@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default=None, description="Health file `membrane-tutor health` reads (default: health.json beside TUTOR_DB)."
     )
 
+    tutor_figure_timeout: float = Field(
+        default=5.0, gt=0, le=14.0, description="Seconds a figure may take before the text goes without it."
+    )
+    tutor_figure_workers: int = Field(default=2, ge=1, le=8, description="Figures drawn at once.")
+
     def token(self) -> str | None:
         """The token's value, for discord.py only; empty counts as missing."""
         if self.discord_token is None:

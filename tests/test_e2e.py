@@ -8,10 +8,12 @@ against Discord's OpenAPI spec and limits. ``emu.problems()`` must stay empty.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,9 +45,19 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from _world(tmp_path_factory.mktemp("bot"))
+
+
+@pytest.fixture(scope="module")
+def hanging_figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A second bot whose figures can never finish in time (a 1 ms time box)."""
+    yield from _world(tmp_path_factory.mktemp("slow"), TUTOR_FIGURE_TIMEOUT="0.001")
+
+
+def _world(workdir: Path, **settings: str) -> Iterator[World]:
     thread = EmulatorThread()
     emu = thread.start()
-    bot = BotProcess(tmp_path_factory.mktemp("bot"), env=dict(emu.env))
+    bot = BotProcess(workdir, env={**emu.env, **settings})
     try:
         synced = bot.run_once("sync")  # as an operator does once, before the first `run`
         assert synced.returncode == 0, synced.stderr
@@ -199,6 +211,62 @@ def test_the_bot_resumes_after_the_gateway_drops(world: World) -> None:
     world.thread.call(world.emu.wait_for_resume, timeout=60)
     record = world.ask("restpot", {})
     assert record.deadline_met and "V_m = −65.2 mV" in _first_embed(record)["description"]
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _figures(record: InteractionRecord) -> list[Any]:
+    message = record.original
+    assert message is not None and not message.loading
+    return [attachment for attachment in message.attachments if attachment.filename.endswith(".png")]
+
+
+def test_detail_plot_is_deferred_and_arrives_with_described_figures(world: World) -> None:
+    record = world.ask("restpot", {"detail": "plot"})
+    assert record.response_type == 5 and record.deadline_met  # "thinking…" within 3 s, the figure after
+    figures = _figures(record)
+    assert len(figures) == 2
+    for figure in figures:
+        assert figure.data.startswith(PNG_SIGNATURE) and figure.size < 10 * 1024 * 1024
+        assert figure.description and len(figure.description) <= 1024
+    assert any("−65.2 mV" in figure.description for figure in figures)
+    embed = _first_embed(record)
+    assert embed["description"].startswith("**V_m = −65.2 mV**")
+    assert embed["image"]["url"] == f"attachment://{figures[0].filename}"
+
+
+def test_steps_come_with_an_equation_image_described_in_unicode(world: World) -> None:
+    record = world.ask("restpot", {"detail": "steps"})
+    equations = [figure for figure in _figures(record) if figure.description.startswith("Step")]
+    assert equations, "the GHK equation's fraction should come as an image"
+    assert "V_m = RT/F · ln(" in equations[0].description
+
+
+def test_whatif_shows_before_and_after_on_one_number_line(world: World) -> None:
+    record = world.ask("whatif", {"scenario": "hypokalemia"})
+    (line,) = _figures(record)
+    assert "−65.2 mV" in line.description and "−74.2 mV" in line.description
+
+
+def test_a_figure_that_misses_its_time_box_leaves_the_text_and_says_so(hanging_figures: World) -> None:
+    record = hanging_figures.ask("restpot", {"detail": "plot"})
+    assert record.deadline_met
+    message = record.original
+    assert message is not None and not message.attachments
+    assert message.embeds[0]["description"].startswith("**V_m = −65.2 mV**")
+    text = json.dumps(message.embeds, ensure_ascii=False) + message.content
+    assert "could not be drawn" in text or "couldn't be drawn" in text
+    assert hanging_figures.emu.problems() == []
+
+
+def test_a_rejected_token_is_one_readable_line(hanging_figures: World, tmp_path: Path) -> None:
+    """(Against the second emulator, whose records the other tests have finished with.)"""
+    impostor = BotProcess(tmp_path, env={**hanging_figures.emu.env, "DISCORD_TOKEN": "not.the.token"})
+    result = impostor.run_once("run")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: Discord rejected DISCORD_TOKEN")
+    assert "Traceback" not in result.stderr and "not.the.token" not in result.stderr + result.stdout
 
 
 def test_nothing_the_bot_sent_broke_a_rule_and_nothing_left_loopback(world: World) -> None:

@@ -47,12 +47,17 @@ def point_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def _bot(health: HealthFile | None = None) -> TutorBot:
-    warm_up()  # sympy's symbolic work happens now, not during the first command
-    figures = FigureService()
-    figures.warm_up()  # matplotlib loads in a worker while the bot connects
+def _bot(settings: Settings, health: HealthFile | None = None, *, serving: bool = True) -> TutorBot:
+    """The bot with its resources; ``serving`` warms up what answering needs (not ``sync``)."""
+    figures = FigureService(
+        workers=settings.tutor_figure_workers, timeout=settings.tutor_figure_timeout, processes=serving
+    )
+    if serving:
+        warm_up()  # sympy's symbolic work happens now, not during the first command
+        figures.warm_up()  # matplotlib loads in a worker while the bot connects
     bot = TutorBot(services=Services.load(), cooldowns=MemoryCooldowns(), health=health, figures=figures)
-    settle_heap()
+    if serving:
+        settle_heap()
     return bot
 
 
@@ -68,8 +73,8 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-async def _run(token: str, health: HealthFile | None = None) -> int:
-    async with _bot(health) as bot:
+async def _run(token: str, settings: Settings) -> int:
+    async with _bot(settings, HealthFile(settings.health_file())) as bot:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda s=signum: _stop(bot, s))
@@ -90,8 +95,8 @@ def _stop(bot: TutorBot, signum: int) -> None:
     asyncio.get_running_loop().create_task(bot.close())
 
 
-async def _sync(token: str, guild_id: int | None) -> int:
-    async with _bot() as bot:
+async def _sync(token: str, guild_id: int | None, settings: Settings) -> int:
+    async with _bot(settings, serving=False) as bot:
         try:
             await bot.login(token)
         except discord.LoginFailure:
@@ -122,7 +127,7 @@ def run(settings: Settings) -> int:
         return EXIT_USAGE
     point_at(settings)
     try:
-        return asyncio.run(_run(token, HealthFile(settings.health_file())))
+        return asyncio.run(_run(token, settings))
     except (OSError, aiohttp.ClientError) as error:
         return _unreachable(error)
 
@@ -135,7 +140,7 @@ def sync(settings: Settings, guild_id: int | None) -> int:
         return EXIT_USAGE
     point_at(settings)
     try:
-        return asyncio.run(_sync(token, guild_id))
+        return asyncio.run(_sync(token, guild_id, settings))
     except discord.HTTPException as error:
         print(f"error: Discord refused the commands ({error.status}): {error.text[:300]}", file=sys.stderr)
         return EXIT_FAILED

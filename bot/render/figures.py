@@ -19,11 +19,13 @@ import asyncio
 import io
 import logging
 import math
+import multiprocessing
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import Future as ConcurrentFuture
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -669,14 +671,16 @@ class FigureService:
         cache: FigureCache | None = None,
         cache_size: int = 256,
         renderer: Renderer = render_png,
+        processes: bool = False,
     ) -> None:
         self.workers = workers
+        self.processes = processes
         self.timeout = timeout
         self.max_pending = max_pending
         self.cache: FigureCache = cache if cache is not None else MemoryFigureCache(cache_size)
         self.renderer = renderer
         self.stats = FigureStats()
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: Executor | None = None
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._drawing: dict[str, asyncio.Future[bytes]] = {}
@@ -742,16 +746,32 @@ class FigureService:
         self.stats.rendered += 1
         self.cache.put(key, job.result())
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self) -> Executor:
+        """Threads for tests and the terminal; processes for the bot (``processes=True``).
+
+        Drawing is Python work that holds the GIL: in threads it stalled the event loop by
+        up to a switch interval (5 ms) per answer while figures drew (bench/bench_figures.py).
+        Worker processes have their own interpreter, so text answers never wait for a figure.
+        """
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="figure")
+            if self.processes:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
+                    initializer=_prepare_worker,
+                    initargs=(self.renderer,),
+                )
+            else:
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="figure")
         return self._pool
 
     def warm_up(self) -> None:
         """Start drawing a small equation in a worker now (matplotlib's import, its font cache,
         mathtext), so the first student's figure does not pay for them inside its time box.
-        Returns at once; nothing is cached and a failure is only logged."""
-        self._executor().submit(_warm_up, self.renderer)
+        Returns at once; nothing is cached and a failure is only logged. Worker processes
+        each warm up as they start."""
+        pool = self._executor()
+        pool.submit(int if self.processes else partial(_warm_up, self.renderer))  # int(): starts the workers
 
     @property
     def pending(self) -> int:
@@ -766,6 +786,16 @@ class FigureService:
 
 
 WARM_UP: Final = Figure(EQUATION, "warm-up.png", "warm-up", (("latex", r"V_{m} = \frac{R T}{F}"),))
+
+
+WORKER_NICENESS: Final = 10
+"""Figures are background work: when a core is contested, the event loop answering text wins."""
+
+
+def _prepare_worker(renderer: Renderer) -> None:
+    """In each new worker process: step back in the scheduler's queue, then load matplotlib."""
+    os.nice(WORKER_NICENESS)
+    _warm_up(renderer)
 
 
 def _warm_up(renderer: Renderer) -> None:
