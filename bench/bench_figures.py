@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_discord import BOT_CPU, EMULATOR_CPU, Driver, Run, add_students, machine, pin  # noqa: E402
+from bench_discord import BOT_CPU, EMULATOR_CPU, Driver, Run, add_students, machine, pin
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from bot_process import BotProcess  # noqa: E402
-from emulator import DiscordEmulator, EmulatorThread  # noqa: E402
+from bot_process import BotProcess
+from emulator import DiscordEmulator, EmulatorThread
 
 
 async def figure_answer(emu: DiscordEmulator, options: dict[str, Any], user: Any) -> float:

@@ -35,6 +35,10 @@ DEMO_TOUR: tuple[tuple[str, str], ...] = (
     ("Each ion's equilibrium potential, derived step by step:", "/nernst ion:K inside:140 outside:5 detail:steps"),
     ("What a clinical change does to V_m:", "/whatif scenario:hyperkalemia"),
     ("The idea behind it, from the curated notes:", "/explain topic:leak-channels"),
+    (
+        "A question in your own words, answered only from those notes:",
+        "/ask question:why is the inside of a neuron negative",
+    ),
     ("Everything the bot can do:", "/help"),
 )
 
@@ -203,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_console
     )
     commands.add_parser("demo", help="a short tour that shows each command once").set_defaults(handler=cmd_demo)
+    kb = commands.add_parser("kb", help="check the knowledge base, or import a document in the seed's format")
+    kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    kb_check = kb_commands.add_parser("check", help="validate every topic file; exit 1 on any problem")
+    kb_check.add_argument("directory", nargs="?", type=Path, help="the topics' folder (default: the shipped one)")
+    kb_check.set_defaults(handler=cmd_kb_check)
+    kb_import = kb_commands.add_parser("import", help="turn a seed-format document into a topic file")
+    kb_import.add_argument("file", type=Path)
+    kb_import.add_argument("--to", type=Path, default=Path("knowledge"), help="folder to write to (default: knowledge)")
+    kb_import.add_argument("--force", action="store_true", help="overwrite a topic with the same slug")
+    kb_import.set_defaults(handler=cmd_kb_import)
     commands.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)").set_defaults(handler=cmd_run)
     sync = commands.add_parser("sync", help="register the slash commands with Discord and exit")
     sync.add_argument(
@@ -226,6 +240,40 @@ def _discord_settings() -> Settings:
     settings = Settings()
     discord.utils.setup_logging(level=logging.getLevelName(settings.log_level.upper()), root=True)
     return settings
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    from bot.kb_check import check
+
+    problems = check(args.directory)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in the knowledge base", file=sys.stderr)
+        return EXIT_FAILED
+    from bot.knowledge import knowledge_dir
+
+    count = len(list((args.directory or knowledge_dir()).glob("*.md")))
+    print(f"knowledge base OK: {count} topics")
+    return EXIT_OK
+
+
+def cmd_kb_import(args: argparse.Namespace) -> int:
+    from bot.kb_check import import_seed
+    from bot.knowledge import KnowledgeError
+
+    if not args.file.is_file():
+        print(f"error: no file {args.file}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        target, needs = import_seed(args.file, args.to, force=args.force)
+    except (KnowledgeError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {target}; before `kb check` accepts it:")
+    for need in needs:
+        print(f"  - {need}")
+    return EXIT_OK
 
 
 def cmd_run(_: argparse.Namespace) -> int:

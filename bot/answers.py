@@ -18,8 +18,8 @@ from functools import cache
 from typing import Any, Final
 
 from bot import __version__
-from bot.commands import COMMANDS, CommandSpec, Request, check_required, shown
-from bot.knowledge import KnowledgeBase
+from bot.commands import COMMANDS, CommandSpec, Request, check_required, check_text, parse_invocation, shown
+from bot.knowledge import KnowledgeBase, Topic
 from bot.physiology import (
     PRESETS,
     InputError,
@@ -37,6 +37,8 @@ from bot.physiology.notation import format_number
 from bot.physiology.results import IonPotential
 from bot.physiology.sweeps import log_range, nernst_versus_ratio, vm_versus_k_out
 from bot.physiology.validation import CONCENTRATION
+from bot.retrieval import AskIndex, load_calibration
+from bot.unanswered import MemoryUnanswered, UnansweredLog
 
 SCHEMA: Final = "answer.v1"
 
@@ -495,36 +497,93 @@ def help_answer(request: Request) -> Answer:
     )
 
 
+def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
+    fields = []
+    if topic.clinical:
+        fields.append(AnswerField("Clinical note", topic.clinical))
+    if topic.related:
+        fields.append(AnswerField("Related", ", ".join(topic.related)))
+    if topic.try_command:
+        fields.append(AnswerField("Try it", topic.try_command))
+    fields.append(AnswerField("Sources", "\n".join(topic.sources)))
+    return tuple(fields)
+
+
+def topic_answer(command: str, topic: Topic, *, lead: tuple[str, ...] = (), footer: str = "") -> Answer:
+    """A curated entry as an answer: summary first, then the key points, then the rest."""
+    return Answer(
+        command=command,
+        title=topic.title,
+        headline=topic.summary,
+        lines=(*lead, *topic.paragraphs()),
+        fields=_topic_fields(topic),
+        footer=footer,
+    )
+
+
 def explain_answer(request: Request, knowledge: KnowledgeBase) -> Answer:
     wanted = str(request.options["topic"])
     topic = knowledge.get(wanted)
     if topic is None:
         near = ", ".join(t.slug for t in knowledge.suggest(wanted, limit=3)) or "none yet"
         raise InputError(f"No topic `{shown(wanted)}` in my notes. Nearest: {near}.", option="topic")
-    fields = []
-    if topic.related:
-        fields.append(AnswerField("Related", ", ".join(topic.related)))
-    if topic.try_command:
-        fields.append(AnswerField("Try it", topic.try_command))
-    fields.append(AnswerField("Sources", "\n".join(topic.sources) or "—"))
+    return topic_answer("explain", topic)
+
+
+def ask_answer(request: Request, services: Services) -> Answer:
+    """The curated entry that answers the question, or an honest "not in my notes"."""
+    spec = COMMANDS["ask"]
+    question = check_text(spec.options[0], str(request.options["question"]))
+    ranking = services.ask.rank(question)
+    if ranking.answered and ranking.best is not None:
+        alternatives = ranking.close_runners_up()
+        lead = (
+            ("Did you mean " + " or ".join(f"/explain topic:{t.slug}" for t in alternatives) + "?",)
+            if alternatives
+            else ()
+        )
+        footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
+        return topic_answer("ask", ranking.best, lead=lead, footer=footer)
+    nearest = ranking.nearest(3)
+    services.unanswered.record(question, tuple(t.slug for t in nearest), ranking.confidence)
     return Answer(
-        command="explain",
-        title=topic.title,
-        headline=topic.summary,
-        lines=tuple(topic.paragraphs()),
-        fields=tuple(fields),
+        command="ask",
+        title="That is not in my notes",
+        headline="I only answer from curated, sourced notes, and none of them covers that question.",
+        lines=(
+            "Your question was passed on to the instructors as one the notes should cover.",
+            *(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest),
+        ),
     )
+
+
+def engine_value(template: str) -> str:
+    """What a knowledge-base template such as ``nernst ion:K`` stands for: the number a
+    student gets from the same command, so the notes and the calculator always agree."""
+    request = parse_invocation("/" + template.strip().removeprefix("/"))
+    if request.command == "nernst":
+        return millivolts(nernst_answer(request).result.ion.equilibrium_mv)  # type: ignore[union-attr]
+    if request.command == "restpot":
+        return millivolts(restpot(request).result.vm_mv)  # type: ignore[union-attr]
+    if request.command == "whatif":
+        result = whatif_answer(request).result
+        return f"{millivolts(result.before_mv)} → {millivolts(result.after_mv)}"  # type: ignore[union-attr]
+    raise InputError(f"/{request.command} computes no number; use /nernst, /restpot or /whatif")
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Read-only resources the handlers need, opened once by the caller and passed in."""
+    """Resources the handlers need, opened once by the caller and passed in."""
 
     knowledge: KnowledgeBase
+    ask: AskIndex
+    unanswered: UnansweredLog
 
     @classmethod
-    def load(cls) -> Services:
-        return cls(knowledge=KnowledgeBase.load())
+    def load(cls, unanswered: UnansweredLog | None = None) -> Services:
+        """The knowledge base with its numbers computed, the /ask index and its threshold."""
+        knowledge = KnowledgeBase.load(fill=engine_value)
+        return cls(knowledge, AskIndex(knowledge, load_calibration()), unanswered or MemoryUnanswered())
 
 
 Handler = Callable[[Request, Services], Answer]
@@ -533,6 +592,7 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "nernst": lambda request, _: nernst_answer(request),
     "whatif": lambda request, _: whatif_answer(request),
     "explain": lambda request, services: explain_answer(request, services.knowledge),
+    "ask": ask_answer,
     "help": lambda request, _: help_answer(request),
 }
 
@@ -555,6 +615,10 @@ def _check(request: Request) -> None:
             raise InputError(f"`{option.name}` must be {option.allowed()}.", option=option.name)
 
 
+NEEDS_SERVICES: Final = frozenset({"explain", "ask"})
+"""The calculator's answers need no knowledge base: a one-shot `ask "/nernst …"` stays fast."""
+
+
 @cache
 def _default_services() -> Services:
     return Services.load()
@@ -568,6 +632,8 @@ def answer(request: Request, services: Services | None = None) -> Answer:
     """
     try:
         _check(request)
-        return HANDLERS[request.command](request, services or _default_services())
+        if services is None and request.command in NEEDS_SERVICES:
+            services = _default_services()
+        return HANDLERS[request.command](request, services)  # type: ignore[arg-type]
     except InputError as error:
         return error_answer(request.command if request.command in HANDLERS else "", error)

@@ -49,6 +49,11 @@ class OptionSpec:
     autocomplete: bool = False
     max_length: int | None = None
 
+    @property
+    def free_text(self) -> bool:
+        """A string the user writes in their own words (not a choice, not a slug to complete)."""
+        return self.type is OptionType.STRING and not self.choices and not self.autocomplete
+
     def allowed(self) -> str:
         """What a user may type here, in words."""
         if self.choices:
@@ -198,6 +203,24 @@ EXPLAIN: Final = CommandSpec(
     ),
     examples=("/explain topic:leak-channels",),
 )
+QUESTION_LIMIT: Final = 300
+"""Characters in an /ask question: a question, not an essay (Discord's client enforces it)."""
+ASK: Final = CommandSpec(
+    "ask",
+    "Ask in your own words; answered only from the curated notes, never made up",
+    (
+        OptionSpec(
+            "question",
+            "Your question, e.g. why is the resting potential negative?",
+            OptionType.STRING,
+            required=True,
+            max_length=QUESTION_LIMIT,
+            quantity="a question, e.g. why is the resting potential negative?",
+        ),
+        PRIVATE_OPTION,
+    ),
+    examples=("/ask question:why is the resting potential negative?",),
+)
 HELP: Final = CommandSpec(
     "help",
     "What this bot can do, with an example for each command",
@@ -206,14 +229,14 @@ HELP: Final = CommandSpec(
             "command",
             "Show one command's options",
             OptionType.STRING,
-            choices=tuple(Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN)),
+            choices=tuple(Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK)),
         ),
     ),
     examples=("/help", "/help command:nernst"),
 )
 
 COMMANDS: Final[Mapping[str, CommandSpec]] = MappingProxyType(
-    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, HELP)}
+    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, HELP)}
 )
 
 
@@ -250,6 +273,19 @@ def coerce(option: OptionSpec, raw: str) -> Any:
         raise InputError(f"`{option.name}` must be true or false (got `{shown(text)}`).", option=option.name)
     if option.type in (OptionType.NUMBER, OptionType.INTEGER):
         return _number(option, text)
+    return check_text(option, text) if option.free_text else text
+
+
+def check_text(option: OptionSpec, text: str) -> str:
+    """Free text: not empty once spaces are stripped, and no longer than the option allows."""
+    text = " ".join(text.split())
+    if not text:
+        raise InputError(f"`{option.name}` is empty: type {option.quantity}.", option=option.name)
+    if option.max_length is not None and len(text) > option.max_length:
+        raise InputError(
+            f"`{option.name}` is {len(text):,} characters long; at most {option.max_length} fit. Shorten it.",
+            option=option.name,
+        )
     return text
 
 
@@ -289,17 +325,27 @@ def parse_invocation(text: str) -> Request:
         known = ", ".join(f"/{command}" for command in COMMANDS)
         raise InputError(f"Unknown command `{shown(tokens[0])}`: the commands are {known}.")
     options: dict[str, Any] = {}
+    raw_values: dict[str, list[str]] = {}
+    last: OptionSpec | None = None
     for token in tokens[1:]:
         key, separator, raw = token.partition(":")
-        option = spec.option(key.lower())
+        option = spec.option(key.lower()) if separator else None
+        if option is None and last is not None and last.free_text:  # the words of a question
+            raw_values[last.name].append(token)
+            continue
         if not separator:
             raise InputError(f"Write options as name:value, e.g. {spec.examples[-1]} (got `{shown(token)}`).")
         if option is None:
             names = ", ".join(o.name for o in spec.options)
             raise InputError(f"Unknown option `{shown(key)}` for /{spec.name}: its options are {names}.")
-        if option.name in options:
+        if option.name in raw_values:
             raise InputError(f"`{option.name}` is given twice: give it once.", option=option.name)
-        options[option.name] = coerce(option, raw)
+        raw_values[option.name] = [raw]
+        last = option
+    for name, words in raw_values.items():
+        option = spec.option(name)
+        assert option is not None
+        options[name] = coerce(option, " ".join(words))
     return Request(spec.name, check_required(spec, options))
 
 

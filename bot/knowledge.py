@@ -1,28 +1,43 @@
 """The curated knowledge base: one Markdown topic per file, YAML front matter.
 
-The front matter is compatible with the seed document's format (title, question,
-answer, subject) plus the project's own fields (slug, summary, questions, related,
-sources, level, try). Files are read once, validated, and searched in memory: a topic
-list of this size needs no index server.
+The front matter is the seed document's format (title, question, answer, subject, date,
+seo.page_keywords) plus the project's own fields (slug, summary, questions, related,
+sources, level, clinical, try). Files are read once at start-up and searched in memory.
+
+Numbers the engine can compute are written as templates, ``{{nernst ion:K}}``, and
+filled at load time by a function the caller passes in (the answer layer runs the same
+command a student would), so a topic's text and the calculator cannot disagree. The
+template text is parsed as a command, never evaluated.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 import frontmatter
 
-AUTOCOMPLETE_LIMIT = 25
+AUTOCOMPLETE_LIMIT: Final = 25
 """Discord shows at most 25 autocomplete choices (design.md, Discord's limits)."""
+SUMMARY_LIMIT: Final = 300
+TEMPLATE: Final = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+
+Fill = Callable[[str], str]
+"""Turns a template's command (``nernst ion:K``) into the text that replaces it."""
 
 
 class KnowledgeError(ValueError):
     """A topic file is malformed; the message names the file and the field."""
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        super().__init__(f"{file}: `{field}` {problem}")
+        self.file, self.field, self.problem = file, field, problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +51,13 @@ class Topic:
     sources: tuple[str, ...]
     keywords: tuple[str, ...]
     level: str
+    subject: str
+    clinical: str | None
     try_command: str | None
+    date: dt.date | None = None
 
     def paragraphs(self) -> list[str]:
-        """The body's paragraphs, each joined into one line."""
+        """The body's paragraphs (and list items), each joined into one line."""
         return [" ".join(block.split()) for block in self.body.split("\n\n") if block.strip()]
 
 
@@ -48,35 +66,76 @@ def _text_list(value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
-    return tuple(str(item).strip() for item in value)
+    return tuple(" ".join(str(item).split()) for item in value if str(item).strip())
 
 
-def _required(path: Path, data: Mapping[str, Any], field: str) -> str:
+def _one_line(path: Path, data: Mapping[str, Any], field: str, *, required: bool = True) -> str | None:
     value = data.get(field)
+    if value is None and not required:
+        return None
     if not isinstance(value, str) or not value.strip():
-        raise KnowledgeError(f"{path.name}: `{field}` is missing or empty")
+        raise KnowledgeError(path.name, field, "is missing or empty")
     return " ".join(value.split())
 
 
-def parse_topic(path: Path) -> Topic:
-    """Read and check one topic file."""
+def seed_answer_body(answer: str) -> str:
+    """The seed's folded ``answer``: literal ``\\n`` sequences are its paragraph breaks."""
+    return "\n\n".join(part.strip() for part in answer.replace("\\n", "\n").split("\n") if part.strip())
+
+
+def fill_templates(text: str, fill: Fill | None, file: str, field: str) -> str:
+    """Replace every ``{{command}}`` with what ``fill`` computes for it."""
+
+    def replace(match: re.Match[str]) -> str:
+        if fill is None:
+            raise KnowledgeError(file, field, f"has a template {match.group(0)} but nothing to compute it")
+        try:
+            return fill(match.group(1))
+        except ValueError as error:
+            raise KnowledgeError(file, field, f"template {match.group(0)} does not compute: {error}") from error
+
+    return TEMPLATE.sub(replace, text)
+
+
+def _date(path: Path, value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise KnowledgeError(path.name, "date", f"is not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def parse_topic(path: Path, fill: Fill | None = None) -> Topic:
+    """Read, check and fill one topic file."""
     post = frontmatter.load(path)
     data = post.metadata
-    slug = _required(path, data, "slug")
+    slug = _one_line(path, data, "slug")
     if slug != path.stem:
-        raise KnowledgeError(f"{path.name}: `slug` is {slug!r} but the file is named {path.stem!r}")
-    questions = _text_list(data.get("questions")) or _text_list([data.get("question")] if data.get("question") else [])
+        raise KnowledgeError(path.name, "slug", f"is {slug!r} but the file is named {path.stem!r}")
+    body = post.content.strip() or seed_answer_body(str(data.get("answer") or ""))
+    if not body:
+        raise KnowledgeError(path.name, "body", "is empty (write the answer below the front matter)")
+    seo = data.get("seo") if isinstance(data.get("seo"), dict) else {}
+    questions = _text_list(data.get("questions")) or _text_list([data["question"]] if data.get("question") else [])
+    sources = data.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise KnowledgeError(path.name, "sources", "must list at least one source")
+    clinical = _one_line(path, data, "clinical", required=False)
     return Topic(
-        slug=slug,
-        title=_required(path, data, "title"),
-        summary=_required(path, data, "summary"),
+        slug=str(slug),
+        title=str(_one_line(path, data, "title")),
+        summary=fill_templates(str(_one_line(path, data, "summary")), fill, path.name, "summary"),
         questions=questions,
-        body=post.content.strip(),
+        body=fill_templates(body, fill, path.name, "body"),
         related=_text_list(data.get("related")),
-        sources=_text_list(data.get("sources")) if isinstance(data.get("sources"), list) else (),
-        keywords=_text_list(data.get("keywords")),
+        sources=_text_list(sources),
+        keywords=_text_list(data.get("keywords") or seo.get("page_keywords")),
         level=str(data.get("level", "")),
-        try_command=data.get("try"),
+        subject=str(data.get("subject", "")),
+        clinical=fill_templates(clinical, fill, path.name, "clinical") if clinical else None,
+        try_command=_one_line(path, data, "try", required=False),
+        date=_date(path, data.get("date")),
     )
 
 
@@ -87,6 +146,10 @@ def knowledge_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "knowledge"
 
 
+def _normalise(text: str) -> str:
+    return "-".join(text.lower().split())
+
+
 class KnowledgeBase:
     """All topics, by slug, with the lookups the commands need."""
 
@@ -94,9 +157,9 @@ class KnowledgeBase:
         self._topics = MappingProxyType(dict(topics))
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> KnowledgeBase:
+    def load(cls, directory: Path | None = None, fill: Fill | None = None) -> KnowledgeBase:
         folder = directory or knowledge_dir()
-        topics = [parse_topic(path) for path in sorted(folder.glob("*.md"))]
+        topics = [parse_topic(path, fill) for path in sorted(folder.glob("*.md"))]
         return cls({topic.slug: topic for topic in topics})
 
     def __len__(self) -> int:
@@ -106,21 +169,24 @@ class KnowledgeBase:
         return iter(self._topics.values())
 
     def get(self, slug: str) -> Topic | None:
-        return self._topics.get("-".join(slug.lower().split()))
+        return self._topics.get(_normalise(slug))
 
     def suggest(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Topic]:
         """Topics for an autocomplete box: prefix matches first, then fuzzy matches."""
         query = text.strip().lower()
         if not query:
             return sorted(self._topics.values(), key=lambda topic: topic.slug)[:limit]
-        prefix = [t for t in self._topics.values() if t.slug.startswith(query) or t.title.lower().startswith(query)]
+        slug_query = _normalise(query)
+        prefix = [
+            t for t in self._topics.values() if t.slug.startswith(slug_query) or t.title.lower().startswith(query)
+        ]
         scored = []
         for topic in self._topics.values():
             if topic in prefix:
                 continue
             haystack = [topic.slug, topic.title.lower(), *(q.lower() for q in topic.questions)]
             score = max(difflib.SequenceMatcher(None, query, text).ratio() for text in haystack)
-            contains = any(query in text for text in haystack)
+            contains = any(query in text or slug_query in text for text in haystack)
             if contains or score >= 0.5:
                 scored.append((contains, score, topic))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)

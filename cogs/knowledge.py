@@ -1,4 +1,4 @@
-"""/explain: a curated topic, with autocomplete over the knowledge base."""
+"""/explain and /ask: the curated notes, by topic (with autocomplete) or by question."""
 
 from __future__ import annotations
 
@@ -21,13 +21,18 @@ class Knowledge(commands.Cog):
             found = bot.services.knowledge.suggest(current, limit=limits.AUTOCOMPLETE_CHOICES)
             return [app_commands.Choice(name=shorten(t.title, limits.CHOICE_NAME), value=t.slug) for t in found]
 
-        self.explain = build_command(COMMANDS["explain"], bot.respond, autocomplete={"topic": topics})
+        self.slash = [
+            build_command(COMMANDS["explain"], bot.respond, autocomplete={"topic": topics}),
+            build_command(COMMANDS["ask"], bot.respond),
+        ]
 
     async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.explain)
+        for command in self.slash:
+            self.bot.tree.add_command(command)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.explain.name)
+        for command in self.slash:
+            self.bot.tree.remove_command(command.name)
 
 
 async def setup(bot: TutorBot) -> None:

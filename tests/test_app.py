@@ -422,7 +422,9 @@ def _value(option: Any) -> st.SearchStrategy[Any]:
         return st.floats(option.bounds.low, option.bounds.high, allow_nan=False, allow_infinity=False)
     # Free text (/explain topic). "|" separates the encoded options and Discord's max_length is 100;
     # surrounding spaces are stripped, as the terminal and decode_request strip them.
-    text = st.text(st.characters(exclude_characters="|", exclude_categories=("Cs",)), min_size=1, max_size=100)
+    text = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=100)
+    if option.free_text:  # a question arrives with its spaces collapsed (bot.commands.check_text)
+        return text.map(lambda words: " ".join(words.split())).filter(bool)
     return text.map(str.strip).filter(bool)
 
 

@@ -97,7 +97,7 @@ def test_sync_registers_exactly_the_declaration(world: World) -> None:
             assert bool(sent.get("autocomplete")) is declared.autocomplete
             if declared.bounds is not None:
                 assert (sent["min_value"], sent["max_value"]) == (declared.bounds.low, declared.bounds.high)
-    assert "synced 5 commands" in world.sync_output
+    assert f"synced {len(COMMANDS)} commands" in world.sync_output
 
 
 ANSWERS = [
@@ -167,6 +167,29 @@ def test_bad_values_get_a_private_one_line_message(world: World, options: dict[s
     assert message is not None and message.ephemeral
     assert says in message.content and "\n" not in message.content
     assert not message.embeds and message.allowed_mentions == {"parse": []}
+
+
+def test_ask_answers_from_the_notes(world: World) -> None:
+    record = world.ask("ask", {"question": "why is the resting membrane potential negative inside"})
+    embed = _first_embed(record)
+    assert record.deadline_met and not record.original.ephemeral  # type: ignore[union-attr]
+    assert embed["title"] != "That is not in my notes"
+    assert "From my notes:" in embed["footer"]["text"]
+
+
+def test_ask_declines_what_is_not_in_the_notes(world: World) -> None:
+    record = world.ask("ask", {"question": "how do i calculate an iv drip rate in drops per minute"})
+    embed = _first_embed(record)
+    assert embed["title"] == "That is not in my notes"
+    assert embed["description"].count("Nearest:") == 3
+
+
+def test_ask_too_long_never_leaves_the_client_and_blank_gets_a_clear_message(world: World) -> None:
+    with pytest.raises(EmulatorUsageError):  # Discord's client enforces the declared max_length
+        world.thread.call(world.emu.invoke, "ask", {"question": "why " * 100})
+    record = world.ask("ask", {"question": "   "})
+    message = record.original
+    assert message is not None and message.ephemeral and "`question` is empty" in message.content
 
 
 def test_restpot_with_no_permeant_ion_is_refused_privately(world: World) -> None:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answers import Answer, AnswerField, answer, error_answer
+from bot.answers import Answer, AnswerField, Services, answer, error_answer
 from bot.commands import COMMANDS, Request
 from bot.physiology import PRESETS, InputError, scenarios
 from bot.physiology.derivation import Step
@@ -63,7 +63,10 @@ def _real_requests() -> Iterator[Request]:
     yield Request("help")
     for command in _choices("help", "command"):
         yield Request("help", {"command": command})
-    yield Request("explain", {"topic": "leak-channels"})
+    for topic in Services.load().knowledge:  # every curated entry must fit one message
+        yield Request("explain", {"topic": topic.slug})
+    yield Request("ask", {"question": "why is the resting membrane potential negative"})
+    yield Request("ask", {"question": "how do i calculate an iv drip rate"})
     yield Request("nernst", {"ion": "K", "inside": 140.0, "outside": 5.0, "temperature": 0.0, "detail": "steps"})
 
 

@@ -58,12 +58,16 @@ def _requests() -> list[tuple[str, Request]]:
     add("nernst", ion="Na", private=False)
     add("whatif", scenario="hyperkalemia")
     if "explain" in COMMANDS:
-        from bot.knowledge import KnowledgeBase
+        from bot.answers import Services
 
-        for topic in KnowledgeBase.load():
+        for topic in Services.load().knowledge:
             add("explain", topic=topic.slug)
         add("explain", topic="zombie " * 700)  # not in the notes: an error answer
         add("explain")
+    add("ask", question="why is the resting membrane potential negative")
+    add("ask", question="how do i calculate an iv drip rate")  # declined
+    add("ask", question="   ")  # empty: an error answer
+    add("ask", question="why " * 200)  # too long: an error answer
     add("help")
     for command in COMMANDS["help"].option("command").choices:  # type: ignore[union-attr]
         add("help", command=command.value)
