@@ -1,0 +1,88 @@
+"""The interaction log's interface: what a row holds and what storage must do.
+
+Shared by the SQLite store (now) and a PostgreSQL one (later, for a sharded,
+multi-process deployment). Nothing here imports discord or aiosqlite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One interaction. ``user`` is a pseudonym (keyed HMAC), never a Discord id.
+
+    ``id`` is a UUID made by the bot: the dedupe key that makes journal replay idempotent.
+    ``kind`` keeps the schema open to new kinds of rows (quiz attempts later).
+    """
+
+    id: str
+    at: dt.datetime  # UTC
+    kind: str  # "interaction"
+    guild: str | None
+    channel: str | None
+    user: str
+    command: str
+    options: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "ok"  # "ok" or an error kind, e.g. "input", "cooldown", "internal"
+    latency_ms: float = 0.0
+    topic: str | None = None  # /explain and /ask: the topic shown
+    confidence: float | None = None  # /ask
+    answered: bool | None = None  # /ask: False means "not in my notes"
+    question: str | None = None  # an unanswered /ask: the question as typed (else taken from options["question"])
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: dt.date
+    command: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What ``/stats show`` reports for one server over the last ``days`` days."""
+
+    days: int
+    total: int
+    by_command: dict[str, int]
+    by_day: list[DayCount]
+    top_topics: list[tuple[str, int]]
+    unanswered: list[tuple[str, int]]  # question text, times asked
+    errors: dict[str, int]  # outcome → count
+    unwritten: int  # rows the log could not store (reported, never silently dropped)
+    in_journal: int = 0  # of ``unwritten``: rows waiting in the journal, written when the database accepts them
+    lost: int = 0  # of ``unwritten``: rows that could not even be journaled (each one logged as a WARNING)
+
+
+class LogStore(Protocol):
+    """Storage for the interaction log."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def write(self, rows: list[LogRow]) -> None:
+        """Store rows; a row whose id is already stored is skipped (idempotent)."""
+
+    async def stats(self, guild: str, days: int) -> Stats: ...
+
+    async def export_csv(self, guild: str, days: int) -> str: ...
+
+    async def rows_for(self, user: str) -> list[LogRow]: ...
+
+    async def forget(self, user: str) -> int:
+        """Delete every row of this pseudonym; returns how many."""
+
+    async def purge(self, before: dt.datetime) -> int:
+        """Delete rows older than ``before`` (retention)."""
+
+    async def set_logging(self, guild: str, enabled: bool) -> None: ...
+
+    async def logging_enabled(self, guild: str) -> bool: ...
+
+    async def backup(self, target: str) -> None:
+        """A consistent copy while the bot runs (SQLite's backup API)."""
