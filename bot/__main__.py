@@ -13,9 +13,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from bot import __version__
 from bot.answers import Answer, answer
@@ -23,6 +23,11 @@ from bot.commands import COMMANDS, Request, parse_invocation
 from bot.physiology import InputError, warm_up
 from bot.render.terminal import render_text
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.log.api import LogStore
+
+T = TypeVar("T")
 
 log = logging.getLogger("membrane_tutor")
 
@@ -230,6 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-age", type=float, default=60.0, metavar="SECONDS", help="oldest acceptable health record (default 60)"
     )
     health.set_defaults(handler=cmd_health)
+    stats = commands.add_parser("stats", help="a server's interaction statistics from the log, as /stats show")
+    stats.add_argument("--db", type=Path, metavar="PATH", help="the interaction log (default: TUTOR_DB)")
+    stats.add_argument("--guild", type=int, metavar="ID", help="the server's id (Discord: Copy Server ID)")
+    stats.add_argument("--days", type=int, default=None, metavar="N", help="days back, 1 to 365 (default 30)")
+    stats.set_defaults(handler=cmd_stats)
+    db = commands.add_parser("db", help="operate on the interaction log")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    backup = db_commands.add_parser("backup", help="a consistent copy of the log, also while the bot runs")
+    backup.add_argument("target", type=Path, metavar="PATH", help="where to write the copy")
+    backup.add_argument("--db", type=Path, metavar="PATH", help="the interaction log (default: TUTOR_DB)")
+    backup.set_defaults(handler=cmd_db_backup)
     return parser
 
 
@@ -294,6 +310,85 @@ def cmd_health(args: argparse.Namespace) -> int:
     verdict = health.check_settings(max_age=args.max_age)
     print(verdict.line, file=sys.stdout if verdict.healthy else sys.stderr)
     return health.EXIT_HEALTHY if verdict.healthy else health.EXIT_UNHEALTHY
+
+
+def _database(args: argparse.Namespace) -> Path | None:
+    """``--db``, else TUTOR_DB; None (with one line on stderr) when there is no such file."""
+    path: Path = args.db if args.db is not None else Settings().tutor_db
+    if not path.is_file():
+        print(f"error: no interaction log at {path}: give --db PATH or set TUTOR_DB", file=sys.stderr)
+        return None
+    return path
+
+
+def _open_store(path: Path) -> LogStore:
+    """The SQLite store of the interaction log (imported only for the log's commands)."""
+    from bot.log import SqliteStore
+
+    return SqliteStore(path)
+
+
+async def _with_store(path: Path, work: Callable[[LogStore], Awaitable[T]]) -> T:
+    store = _open_store(path)
+    await store.open()
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+def _store_failed(path: Path, error: Exception) -> int:
+    print(f"error: cannot use the interaction log {path}: {error}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import asyncio
+    import sqlite3
+
+    from bot.instructor import stats_show
+
+    if args.guild is None:
+        print(
+            "error: give --guild ID, the server's id (in Discord: right-click the server → Copy Server ID)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    path = _database(args)
+    if path is None:
+        return EXIT_BAD_INPUT
+    guild = str(args.guild)
+    try:
+        result = asyncio.run(_with_store(path, lambda store: stats_show(store, guild, args.days)))
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OSError, RuntimeError, sqlite3.Error) as error:
+        return _store_failed(path, error)
+    print(render_text(result))
+    return EXIT_OK
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    import asyncio
+    import sqlite3
+
+    path = _database(args)
+    if path is None:
+        return EXIT_BAD_INPUT
+    target: Path = args.target
+    if target.resolve() == path.resolve():
+        print("error: the copy must go to another file than the log itself", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not target.parent.is_dir():
+        print(f"error: no folder {target.parent} to write the copy into", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        asyncio.run(_with_store(path, lambda store: store.backup(str(target))))
+    except (OSError, RuntimeError, sqlite3.Error) as error:
+        return _store_failed(path, error)
+    print(f"backed up {path} to {target}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,7 +18,16 @@ from functools import cache
 from typing import Any, Final
 
 from bot import __version__
-from bot.commands import COMMANDS, CommandSpec, Request, check_required, check_text, parse_invocation, shown
+from bot.commands import (
+    COMMANDS,
+    CommandSpec,
+    Request,
+    check_required,
+    check_text,
+    parse_invocation,
+    resolve,
+    shown,
+)
 from bot.knowledge import KnowledgeBase, Topic
 from bot.physiology import (
     PRESETS,
@@ -100,6 +109,9 @@ class Answer:
     footer: str = ""
     result: NernstResult | RestingPotentialResult | WhatIfResult | None = None
     error: bool = False
+    topic: str | None = None  # for the log, not shown: the curated topic this answer is
+    confidence: float | None = None  # for the log: /ask's match confidence
+    answered: bool | None = None  # for the log: /ask answered from the notes, or declined
     figures: tuple[Figure, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -468,10 +480,42 @@ def _usage(spec: CommandSpec) -> str:
     return " ".join(f"{o.name}:…" if o.required else f"[{o.name}]" for o in spec.options)
 
 
+def _help_fields(spec: CommandSpec) -> list[AnswerField]:
+    """One field per command a user can run: a group's subcommands each get their own."""
+    note = " Instructors only (Manage Server), in a server." if spec.manage_guild else ""
+    return [
+        AnswerField(
+            f"/{sub.qualified_name} {_usage(sub)}".rstrip(), f"{sub.description}.{note} Example: {sub.examples[0]}"
+        )
+        for sub in (spec.subcommands or (spec,))
+    ]
+
+
+def _group_help(spec: CommandSpec) -> Answer:
+    return Answer(
+        command="help",
+        title=f"/{spec.name}",
+        headline=spec.description,
+        lines=tuple(f"Example: {example}" for example in spec.examples),
+        fields=tuple(
+            AnswerField(
+                f"/{sub.qualified_name} {_usage(sub)}".rstrip(),
+                " ".join(
+                    [f"{sub.description}."]
+                    + [f"{option.name}: {option.description}. Allowed: {option.allowed()}." for option in sub.options]
+                ),
+            )
+            for sub in spec.subcommands
+        ),
+    )
+
+
 def help_answer(request: Request) -> Answer:
     wanted = request.options.get("command")
     if wanted:
         spec = COMMANDS[wanted]
+        if spec.is_group:
+            return _group_help(spec)
         return Answer(
             command="help",
             title=f"/{spec.name}",
@@ -489,10 +533,7 @@ def help_answer(request: Request) -> Answer:
         command="help",
         title=f"membrane-tutor {__version__}",
         headline="Membrane physiology, computed and explained. Try one of these:",
-        fields=tuple(
-            AnswerField(f"/{spec.name} {_usage(spec)}", f"{spec.description}. Example: {spec.examples[0]}")
-            for spec in COMMANDS.values()
-        ),
+        fields=tuple(field for spec in COMMANDS.values() for field in _help_fields(spec)),
         footer="Concentrations in mM, temperature in °C, potentials in mV.",
     )
 
@@ -509,7 +550,9 @@ def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
     return tuple(fields)
 
 
-def topic_answer(command: str, topic: Topic, *, lead: tuple[str, ...] = (), footer: str = "") -> Answer:
+def topic_answer(
+    command: str, topic: Topic, *, lead: tuple[str, ...] = (), footer: str = "", confidence: float | None = None
+) -> Answer:
     """A curated entry as an answer: summary first, then the key points, then the rest."""
     return Answer(
         command=command,
@@ -518,6 +561,9 @@ def topic_answer(command: str, topic: Topic, *, lead: tuple[str, ...] = (), foot
         lines=(*lead, *topic.paragraphs()),
         fields=_topic_fields(topic),
         footer=footer,
+        topic=topic.slug,
+        confidence=confidence,
+        answered=True if command == "ask" else None,
     )
 
 
@@ -543,7 +589,7 @@ def ask_answer(request: Request, services: Services) -> Answer:
             else ()
         )
         footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
-        return topic_answer("ask", ranking.best, lead=lead, footer=footer)
+        return topic_answer("ask", ranking.best, lead=lead, footer=footer, confidence=ranking.confidence)
     nearest = ranking.nearest(3)
     services.unanswered.record(question, tuple(t.slug for t in nearest), ranking.confidence)
     return Answer(
@@ -554,6 +600,8 @@ def ask_answer(request: Request, services: Services) -> Answer:
             "Your question was passed on to the instructors as one the notes should cover.",
             *(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest),
         ),
+        confidence=ranking.confidence,
+        answered=False,
     )
 
 
@@ -601,11 +649,22 @@ def error_answer(command: str, error: InputError) -> Answer:
     return Answer(command=command, title="That input can't be used", headline=str(error), error=True)
 
 
+_DISCORD_ONLY: Final = "/{0.qualified_name} works on Discord only."
+_ELSEWHERE: Final = {
+    "stats": "/{0.qualified_name} reads the interaction log: use it on Discord, in a server, "
+    "or run `membrane-tutor stats --db PATH` in a terminal.",
+    "privacy": "/{0.qualified_name} is about what the bot keeps on your Discord account: use it on Discord.",
+}
+
+
 def _check(request: Request) -> None:
     """What Discord itself enforces, checked again for any other adapter: a known command,
     its required options present, and a choice option holding one of its choices."""
     spec = COMMANDS.get(request.command)
     if spec is None or request.command not in HANDLERS:
+        elsewhere = resolve(str(request.command))
+        if elsewhere is not None:  # /stats and /privacy: the interaction log, on Discord
+            raise InputError(_ELSEWHERE.get(elsewhere.parent or elsewhere.name, _DISCORD_ONLY).format(elsewhere))
         known = ", ".join(f"/{name}" for name in HANDLERS)
         raise InputError(f"Unknown command `{shown(str(request.command))}`: the commands are {known}.")
     check_required(spec, dict(request.options))

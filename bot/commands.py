@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
@@ -68,16 +68,64 @@ class OptionSpec:
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
-    """A command. ``user_install`` marks commands a student may add to their own account."""
+    """A command, or a group of subcommands.
+
+    ``user_install`` marks commands a student may add to their own account; ``guild_only``
+    keeps a command out of DMs; ``manage_guild`` makes it an instructor's (Discord's
+    "Manage Server" permission, by default and checked again in code). A group has
+    ``subcommands`` and no options of its own: Discord cannot invoke a group itself.
+    Install, context and permission settings belong to the top-level command; a
+    subcommand's ``parent`` is its group's name (set by :func:`group`).
+    """
 
     name: str
     description: str
     options: tuple[OptionSpec, ...] = ()
     examples: tuple[str, ...] = ()
     user_install: bool = True
+    subcommands: tuple[CommandSpec, ...] = ()
+    guild_only: bool = False
+    manage_guild: bool = False
+    parent: str = ""
 
     def option(self, name: str) -> OptionSpec | None:
         return next((option for option in self.options if option.name == name), None)
+
+    @property
+    def is_group(self) -> bool:
+        return bool(self.subcommands)
+
+    @property
+    def qualified_name(self) -> str:
+        """What a user types after the slash, e.g. ``stats show``; a request's ``command``."""
+        return f"{self.parent} {self.name}" if self.parent else self.name
+
+    def subcommand(self, name: str) -> CommandSpec | None:
+        return next((sub for sub in self.subcommands if sub.name == name), None)
+
+
+def group(
+    name: str,
+    description: str,
+    subcommands: tuple[CommandSpec, ...],
+    *,
+    user_install: bool = True,
+    guild_only: bool = False,
+    manage_guild: bool = False,
+) -> CommandSpec:
+    """A command group: its subcommands learn their parent; its examples are theirs."""
+    if not subcommands:
+        raise ValueError(f"/{name}: a group needs at least one subcommand")
+    children = tuple(replace(sub, parent=name, user_install=user_install) for sub in subcommands)
+    return CommandSpec(
+        name,
+        description,
+        examples=tuple(example for sub in children for example in sub.examples),
+        user_install=user_install,
+        subcommands=children,
+        guild_only=guild_only,
+        manage_guild=manage_guild,
+    )
 
 
 def _concentration(name: str, where: str) -> OptionSpec:
@@ -221,6 +269,65 @@ ASK: Final = CommandSpec(
     ),
     examples=("/ask question:why is the resting potential negative?",),
 )
+DAYS: Final = Bounds(1, 365, "days")
+DAYS_OPTION: Final = OptionSpec(
+    "days",
+    "How many days back to look, 1 to 365 (default 30)",
+    OptionType.INTEGER,
+    bounds=DAYS,
+    quantity="a number of days",
+)
+STATS: Final = group(
+    "stats",
+    "Instructors: what the class asks, by command, day and topic; the server's logging switch",
+    (
+        CommandSpec(
+            "show",
+            "Interactions in this server: by command, by day, top topics, unanswered questions",
+            (DAYS_OPTION,),
+            examples=("/stats show", "/stats show days:7"),
+        ),
+        CommandSpec(
+            "export",
+            "This server's interaction log as a CSV file (users are pseudonyms)",
+            (DAYS_OPTION,),
+            examples=("/stats export", "/stats export days:90"),
+        ),
+        CommandSpec(
+            "logging",
+            "Turn logging of this server's interactions on or off",
+            (
+                OptionSpec(
+                    "state",
+                    "on: log interactions here; off: stop logging here",
+                    OptionType.STRING,
+                    required=True,
+                    choices=(Choice("on", "on"), Choice("off", "off")),
+                ),
+            ),
+            examples=("/stats logging state:off", "/stats logging state:on"),
+        ),
+    ),
+    user_install=False,
+    guild_only=True,
+    manage_guild=True,
+)
+PRIVACY: Final = group(
+    "privacy",
+    "What this bot stores about you, and erasing it",
+    (
+        CommandSpec(
+            "show",
+            "What this bot keeps about you, and why (only you see it)",
+            examples=("/privacy show",),
+        ),
+        CommandSpec(
+            "forget",
+            "Erase everything this bot keeps about you (asks first)",
+            examples=("/privacy forget",),
+        ),
+    ),
+)
 HELP: Final = CommandSpec(
     "help",
     "What this bot can do, with an example for each command",
@@ -229,15 +336,32 @@ HELP: Final = CommandSpec(
             "command",
             "Show one command's options",
             OptionType.STRING,
-            choices=tuple(Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK)),
+            choices=tuple(
+                Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, STATS, PRIVACY)
+            ),
         ),
     ),
     examples=("/help", "/help command:nernst"),
 )
 
 COMMANDS: Final[Mapping[str, CommandSpec]] = MappingProxyType(
-    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, HELP)}
+    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, HELP, STATS, PRIVACY)}
 )
+"""Every top-level command, groups included (what Discord's tree holds)."""
+
+
+def resolve(command: str) -> CommandSpec | None:
+    """The declaration of ``command``: a top-level name or a qualified one (``stats show``)."""
+    top, _, sub = command.partition(" ")
+    spec = COMMANDS.get(top)
+    if spec is None or not sub:
+        return spec
+    return spec.subcommand(sub)
+
+
+def invocable() -> list[CommandSpec]:
+    """Every command a user can actually run: plain commands and each group's subcommands."""
+    return [sub for spec in COMMANDS.values() for sub in (spec.subcommands or (spec,))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,20 +448,25 @@ def parse_invocation(text: str) -> Request:
     if spec is None:
         known = ", ".join(f"/{command}" for command in COMMANDS)
         raise InputError(f"Unknown command `{shown(tokens[0])}`: the commands are {known}.")
+    tokens = tokens[1:]
+    if spec.is_group:  # the first word after a group's name is the subcommand
+        spec, tokens = _subcommand(spec, tokens)
     options: dict[str, Any] = {}
     raw_values: dict[str, list[str]] = {}
     last: OptionSpec | None = None
-    for token in tokens[1:]:
+    for token in tokens:
         key, separator, raw = token.partition(":")
         option = spec.option(key.lower()) if separator else None
         if option is None and last is not None and last.free_text:  # the words of a question
             raw_values[last.name].append(token)
             continue
         if not separator:
-            raise InputError(f"Write options as name:value, e.g. {spec.examples[-1]} (got `{shown(token)}`).")
+            example = spec.examples[-1] if spec.examples else f"/{spec.qualified_name}"
+            raise InputError(f"Write options as name:value, e.g. {example} (got `{shown(token)}`).")
         if option is None:
             names = ", ".join(o.name for o in spec.options)
-            raise InputError(f"Unknown option `{shown(key)}` for /{spec.name}: its options are {names}.")
+            known = f"its options are {names}" if names else "it takes no options"
+            raise InputError(f"Unknown option `{shown(key)}` for /{spec.qualified_name}: {known}.")
         if option.name in raw_values:
             raise InputError(f"`{option.name}` is given twice: give it once.", option=option.name)
         raw_values[option.name] = [raw]
@@ -346,13 +475,27 @@ def parse_invocation(text: str) -> Request:
         option = spec.option(name)
         assert option is not None
         options[name] = coerce(option, " ".join(words))
-    return Request(spec.name, check_required(spec, options))
+    return Request(spec.qualified_name, check_required(spec, options))
+
+
+def _subcommand(group: CommandSpec, tokens: list[str]) -> tuple[CommandSpec, list[str]]:
+    """The subcommand a group's first word names, and the words after it."""
+    names = ", ".join(sub.name for sub in group.subcommands)
+    if not tokens or ":" in tokens[0]:
+        raise InputError(f"/{group.name} needs a subcommand: {names} (e.g. {group.examples[0]}).")
+    sub = group.subcommand(tokens[0].lower())
+    if sub is None:
+        raise InputError(f"Unknown subcommand `{shown(tokens[0])}` for /{group.name}: its subcommands are {names}.")
+    return sub, tokens[1:]
 
 
 def check_required(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]:
     for option in spec.options:
         if option.required and option.name not in options:
-            raise InputError(f"/{spec.name} needs `{option.name}`: {option.allowed()}.", option=option.name)
+            raise InputError(f"/{spec.qualified_name} needs `{option.name}`: {option.allowed()}.", option=option.name)
+    if spec.is_group:  # Discord cannot invoke a group itself
+        names = ", ".join(sub.name for sub in spec.subcommands)
+        raise InputError(f"/{spec.name} needs a subcommand: {names} (e.g. {spec.examples[0]}).")
     return options
 
 
@@ -367,9 +510,12 @@ def encode_request(request: Request) -> str:
 
     Options are written by their position in the declaration, choices by their index,
     so any worker can rebuild the request from the id alone (design.md: buttons are
-    stateless). ``private`` is left out: sharing means showing it to everyone.
+    stateless). ``private`` is left out: sharing means showing it to everyone. Groups
+    (/stats, /privacy) are not shareable: what they show is an instructor's or a user's own.
     """
-    spec = COMMANDS[request.command]
+    spec = COMMANDS.get(request.command)
+    if spec is None or spec.is_group:
+        raise ValueError(f"/{request.command} is not shareable: only plain top-level commands are")
     parts = [request.command]
     for index, option in enumerate(spec.options):
         value = request.options.get(option.name)
@@ -388,7 +534,7 @@ def decode_request(encoded: str) -> Request:
     """The request :func:`encode_request` wrote; InputError if it was tampered with."""
     command, *parts = encoded.split(_SHARE_SEPARATOR)
     spec = COMMANDS.get(command)
-    if spec is None:
+    if spec is None or spec.is_group:  # groups (stats, privacy) are never shared
         raise InputError("This button no longer matches a command.")
     options: dict[str, Any] = {}
     for part in parts:

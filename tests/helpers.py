@@ -92,12 +92,14 @@ def mock_interaction(
     guild_id: int | None = 777_888_999_000_111_222,
     done: bool = False,
     locale: Any = None,
+    permissions: Any = None,
 ) -> Any:
     """A ``discord.Interaction`` mock with ``spec_set`` from the real classes.
 
     ``response`` is an ``InteractionResponse`` mock whose ``is_done()`` answers ``done`` until
     ``send_message`` or ``defer`` is awaited (then True, as in discord.py); ``followup`` is a
     ``Webhook`` mock. A typo'd attribute or a method discord.py lacks fails loudly.
+    ``permissions`` (a ``discord.Permissions``) are the member's in the channel, when given.
     """
     from unittest import mock
 
@@ -122,6 +124,8 @@ def mock_interaction(
     interaction.user = user
     interaction.guild_id = guild_id
     interaction.locale = locale if locale is not None else discord.Locale.american_english
+    if permissions is not None:
+        interaction.permissions = permissions
     if command is None:
         interaction.command = None
     else:

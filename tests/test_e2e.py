@@ -76,8 +76,23 @@ def _first_embed(record: InteractionRecord) -> dict[str, Any]:
     return message.embeds[0]
 
 
+def _assert_options(sent_options: list[dict[str, Any]], declared_options: tuple[Any, ...]) -> None:
+    assert [o["name"] for o in sent_options] == [o.name for o in declared_options]
+    for sent, declared in zip(sent_options, declared_options, strict=True):
+        assert sent["type"] == OPTION_TYPES[declared.type]
+        assert sent["description"] == declared.description
+        assert bool(sent.get("required")) is declared.required
+        assert [(c["name"], c["value"]) for c in sent.get("choices", [])] == [
+            (c.name, c.value) for c in declared.choices
+        ]
+        assert bool(sent.get("autocomplete")) is declared.autocomplete
+        if declared.bounds is not None:
+            assert (sent["min_value"], sent["max_value"]) == (declared.bounds.low, declared.bounds.high)
+
+
 def test_sync_registers_exactly_the_declaration(world: World) -> None:
-    """The schema Discord stored equals bot/commands.py, field by field."""
+    """The schema Discord stored equals bot/commands.py, field by field; instructor commands
+    are guild-only (contexts [0], integration_types [0]) and need Manage Server."""
     stored = {command["name"]: command for command in world.emu.commands()}
     assert set(stored) == set(COMMANDS)
     for name, spec in COMMANDS.items():
@@ -85,18 +100,16 @@ def test_sync_registers_exactly_the_declaration(world: World) -> None:
         assert command["description"] == spec.description
         assert sorted(command["integration_types"]) == ([0, 1] if spec.user_install else [0])
         assert sorted(command["contexts"]) == ([0, 1, 2] if spec.user_install else [0])
+        if spec.manage_guild:
+            assert int(command["default_member_permissions"]) == 1 << 5  # Manage Server
         options = command.get("options", [])
-        assert [o["name"] for o in options] == [o.name for o in spec.options]
-        for sent, declared in zip(options, spec.options, strict=True):
-            assert sent["type"] == OPTION_TYPES[declared.type]
-            assert sent["description"] == declared.description
-            assert bool(sent.get("required")) is declared.required
-            assert [(c["name"], c["value"]) for c in sent.get("choices", [])] == [
-                (c.name, c.value) for c in declared.choices
-            ]
-            assert bool(sent.get("autocomplete")) is declared.autocomplete
-            if declared.bounds is not None:
-                assert (sent["min_value"], sent["max_value"]) == (declared.bounds.low, declared.bounds.high)
+        if spec.is_group:
+            assert [(o["name"], o["type"]) for o in options] == [(sub.name, 1) for sub in spec.subcommands]
+            for sent, sub in zip(options, spec.subcommands, strict=True):
+                assert sent["description"] == sub.description
+                _assert_options(sent.get("options", []), sub.options)
+        else:
+            _assert_options(options, spec.options)
     assert f"synced {len(COMMANDS)} commands" in world.sync_output
 
 

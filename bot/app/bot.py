@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import pkgutil
+import time
 from typing import Any
 
 import discord
@@ -20,6 +21,7 @@ from bot.answers import Answer, Services, answer
 from bot.app.answer_cache import AnswerCache, MemoryAnswerCache
 from bot.app.cooldowns import Cooldown, CooldownStore
 from bot.app.health import HealthFile
+from bot.app.recording import Recorder, outcome_of
 from bot.app.replies import ShareButton, defer_thinking, safe_reply, send_messages, share_view
 from bot.commands import Request, decode_request, encode_request
 from bot.physiology import InputError
@@ -80,15 +82,27 @@ def _error_message(error: app_commands.AppCommandError) -> str | None:
     return None
 
 
+def started_at(interaction: discord.Interaction) -> float:
+    """When the bot began on this interaction (set by the tree before any check runs)."""
+    return float(interaction.extras.get("started", time.perf_counter()))
+
+
 class TutorTree(app_commands.CommandTree["TutorBot"]):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        interaction.extras["started"] = time.perf_counter()  # the bot's own latency starts here
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """The one error handler: a short private line for the user, a traceback for the operator."""
         message = _error_message(error)
+        command = interaction.command.qualified_name if interaction.command else "?"
         if message is None:
-            command = interaction.command.qualified_name if interaction.command else "?"
             log.error("command /%s failed", command, exc_info=error)
             message = "Something went wrong on my side; it has been logged. Please try again."
         await safe_reply(interaction, OutgoingMessage(content=message), ephemeral=True)
+        recorder: Recorder | None = getattr(self.client, "recorder", None)  # a plain Client has none
+        if recorder is not None:
+            recorder.record(interaction, command, {}, started=started_at(interaction), outcome=outcome_of(error))
 
 
 class TutorBot(commands.Bot):
@@ -100,6 +114,7 @@ class TutorBot(commands.Bot):
         health: HealthFile | None = None,
         figures: FigureService | None = None,
         answers: AnswerCache | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text-only bot: no voice warnings
         super().__init__(
@@ -114,6 +129,7 @@ class TutorBot(commands.Bot):
         self.health = health  # `membrane-tutor run` only; proves the connection to `membrane-tutor health`
         self.figures = figures if figures is not None else FigureService()  # its pool starts on the first figure
         self.answers = answers if answers is not None else MemoryAnswerCache()
+        self.recorder = recorder if recorder is not None else Recorder(None, None)  # None: logging not set up
 
     async def setup_hook(self) -> None:
         for name in extension_names():
@@ -169,9 +185,21 @@ class TutorBot(commands.Bot):
         return result
 
     async def respond(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
-        """The handler behind every generated slash command."""
+        """The handler behind every generated slash command; logged once the reply is out."""
         private = bool(options.get("private", False))
-        await self.deliver(interaction, request_from(interaction, options), private=private)
+        request = request_from(interaction, options)
+        result: Answer | None = None
+        try:
+            result = await self.deliver(interaction, request, private=private)
+        finally:  # also when shutdown cancels us mid-send: the student may have the answer already
+            self.recorder.record(
+                interaction,
+                request.command,
+                dict(request.options),
+                started=started_at(interaction),
+                answer=result,
+                outcome="ok" if result is not None else "interrupted",
+            )
 
     async def share(self, interaction: discord.Interaction, encoded: str) -> None:
         """The share button: post the same answer for everyone in the channel."""
@@ -180,5 +208,9 @@ class TutorBot(commands.Bot):
         except InputError as error:
             await safe_reply(interaction, OutgoingMessage(content=str(error)), ephemeral=True)
             return
+        started = time.perf_counter()
         shared = Request(request.command, request.options, str(interaction.user.id), request.guild)
-        await self.deliver(interaction, shared, private=False)
+        result = await self.deliver(interaction, shared, private=False)
+        self.recorder.record(
+            interaction, f"share {request.command}", dict(request.options), started=started, answer=result
+        )

@@ -21,6 +21,8 @@ from bot.answers import Services
 from bot.app.bot import TutorBot
 from bot.app.cooldowns import MemoryCooldowns
 from bot.app.health import HealthFile
+from bot.app.recording import Recorder
+from bot.log import InteractionLog, Pseudonyms, SchemaTooNew, SqliteStore
 from bot.physiology import warm_up
 from bot.render.figures import FigureService
 from bot.settings import Settings
@@ -47,7 +49,9 @@ def point_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def _bot(settings: Settings, health: HealthFile | None = None, *, serving: bool = True) -> TutorBot:
+def _bot(
+    settings: Settings, health: HealthFile | None = None, *, serving: bool = True, recorder: Recorder | None = None
+) -> TutorBot:
     """The bot with its resources; ``serving`` warms up what answering needs (not ``sync``)."""
     figures = FigureService(
         workers=settings.tutor_figure_workers, timeout=settings.tutor_figure_timeout, processes=serving
@@ -55,7 +59,14 @@ def _bot(settings: Settings, health: HealthFile | None = None, *, serving: bool 
     if serving:
         warm_up()  # sympy's symbolic work happens now, not during the first command
         figures.warm_up()  # matplotlib loads in a worker while the bot connects
-    bot = TutorBot(services=Services.load(), cooldowns=MemoryCooldowns(), health=health, figures=figures)
+    unanswered = recorder.interaction_log.store.unanswered_log() if recorder and recorder.interaction_log else None
+    bot = TutorBot(
+        services=Services.load(unanswered=unanswered),
+        cooldowns=MemoryCooldowns(),
+        health=health,
+        figures=figures,
+        recorder=recorder,
+    )
     if serving:
         settle_heap()
     return bot
@@ -73,19 +84,44 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def open_log(settings: Settings) -> tuple[InteractionLog, Pseudonyms]:
+    """The interaction log and the pseudonym key, both beside the database on its volume:
+    the key file (or TUTOR_HASH_KEY) never goes into the database itself."""
+    database = settings.tutor_db
+    interaction_log = InteractionLog(
+        SqliteStore(database),
+        journal=database.with_name(database.name + ".journal"),
+        retention_days=settings.tutor_retention_days,
+    )
+    secret = settings.tutor_hash_key.get_secret_value() if settings.tutor_hash_key else None
+    return interaction_log, Pseudonyms.from_settings(secret, database.with_name(database.name + ".key"))
+
+
 async def _run(token: str, settings: Settings) -> int:
-    async with _bot(settings, HealthFile(settings.health_file())) as bot:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, lambda s=signum: _stop(bot, s))
-        try:
-            await bot.start(token)
-        except discord.LoginFailure:
-            print(REJECTED_TOKEN, file=sys.stderr)
-            return EXIT_FAILED
-        except discord.PrivilegedIntentsRequired:
-            print("error: Discord refused the gateway intents; this bot needs no privileged intent.", file=sys.stderr)
-            return EXIT_FAILED
+    interaction_log, pseudonyms = open_log(settings)
+    try:
+        await interaction_log.start()
+    except SchemaTooNew as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        recorder = Recorder(interaction_log, pseudonyms)
+        async with _bot(settings, HealthFile(settings.health_file()), recorder=recorder) as bot:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, lambda s=signum: _stop(bot, s))
+            try:
+                await bot.start(token)
+            except discord.LoginFailure:
+                print(REJECTED_TOKEN, file=sys.stderr)
+                return EXIT_FAILED
+            except discord.PrivilegedIntentsRequired:
+                print(
+                    "error: Discord refused the gateway intents; this bot needs no privileged intent.", file=sys.stderr
+                )
+                return EXIT_FAILED
+    finally:
+        await interaction_log.close()  # every queued row reaches the database or the journal
     log.info("stopped")
     return EXIT_OK
 
@@ -112,6 +148,9 @@ async def _sync(token: str, guild_id: int | None, settings: Settings) -> int:
             where = f"to server {guild_id}"
     print(f"synced {len(synced)} commands {where}: " + ", ".join(f"/{command.name}" for command in synced))
     return EXIT_OK
+
+
+PRIVILEGED_INTENTS = "error: Discord refused the gateway intents; this bot needs no privileged intent."
 
 
 def _unreachable(error: Exception) -> int:

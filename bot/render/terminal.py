@@ -26,7 +26,12 @@ def render_text(answer: Answer) -> str:
     if answer.fields:
         out.append("")
     for field in answer.fields:
-        out.extend(_wrap(f"{field.name}: {field.value}"))
+        if "\n" in field.value:  # a list or a chart: one line each, under the name
+            out.append(f"{field.name}:")
+            for line in field.value.splitlines():
+                out.extend(_wrap(line, "  ", "    "))
+        else:
+            out.extend(_wrap(f"{field.name}: {field.value}"))
     if answer.steps:
         out.extend(["", "Derivation:"])
         for number, step in enumerate(answer.steps, start=1):

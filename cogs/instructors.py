@@ -1,0 +1,92 @@
+"""/stats show, /stats export, /stats logging: instructor analytics, in a server only.
+
+The group is declared in bot/commands.py (guild-only, Manage Server by default and in
+code); the answers come from bot/instructor.py. Every reply is private: a server's
+figures and its students' unanswered questions are for its instructors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot import instructor
+from bot.app.bot import TutorBot
+from bot.app.replies import defer_thinking, safe_reply, send_messages
+from bot.app.slash import build_group
+from bot.commands import STATS
+from bot.log.api import LogStore
+from bot.render import limits
+from bot.render.discord import FileAttachment, OutgoingMessage, render_messages
+from cogs._log_access import log_store
+
+log = logging.getLogger(__name__)
+
+NOT_SET_UP = "Logging is not set up on this bot."
+TOO_BIG = (
+    "The export for {days} days is {size:.1f} MiB, more than Discord's {limit} MiB per message: "
+    "choose fewer days, e.g. /stats export days:{fewer}."
+)
+
+
+class Instructors(commands.Cog):
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+        self.stats = build_group(STATS, {"show": self.show, "export": self.export, "logging": self.logging})
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.stats)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.stats.name)
+
+    async def _store(self, interaction: discord.Interaction) -> LogStore | None:
+        store = log_store(self.bot)
+        if store is None:
+            await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
+        return store
+
+    async def show(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        store = await self._store(interaction)
+        if store is None:
+            return
+        await defer_thinking(interaction, ephemeral=True)  # a query over many rows may take a moment
+        answer = await instructor.stats_show(store, str(interaction.guild_id), options.get("days"))
+        await send_messages(interaction, render_messages(answer), ephemeral=True)
+
+    async def export(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        store = await self._store(interaction)
+        if store is None:
+            return
+        await defer_thinking(interaction, ephemeral=True)
+        days = options.get("days", instructor.DEFAULT_DAYS)
+        answer, data = await instructor.stats_export(store, str(interaction.guild_id), days)
+        if len(data) > limits.UPLOAD_BYTES:
+            text = TOO_BIG.format(
+                days=days, size=len(data) / 2**20, limit=limits.UPLOAD_BYTES // 2**20, fewer=max(1, days // 4)
+            )
+            await safe_reply(interaction, OutgoingMessage(content=text), ephemeral=True)
+            return
+        messages = render_messages(answer)
+        description = limits.shorten(instructor.export_description(days), limits.ATTACHMENT_DESCRIPTION)
+        messages[0].files.append(FileAttachment(instructor.CSV_NAME, data, description))
+        await send_messages(interaction, messages, ephemeral=True)
+
+    async def logging(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        store = await self._store(interaction)
+        if store is None:
+            return
+        guild = str(interaction.guild_id)
+        answer = await instructor.set_logging(store, guild, options["state"] == "on")
+        recorder = getattr(self.bot, "recorder", None)
+        if recorder is not None and hasattr(recorder, "forget_setting"):
+            recorder.forget_setting(guild)  # honoured from the next interaction, not after a cache's TTL
+        log.info("server %s switched logging %s", guild, options["state"])
+        await send_messages(interaction, render_messages(answer), ephemeral=True)
+
+
+async def setup(bot: TutorBot) -> None:
+    await bot.add_cog(Instructors(bot))

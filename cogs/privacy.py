@@ -1,0 +1,148 @@
+"""/privacy show and /privacy forget: what the bot keeps about you, and erasing it.
+
+Both replies are private. ``forget`` asks first, with two stateless buttons
+(:class:`discord.ui.DynamicItem`): their custom_ids carry no user and no state, the
+pseudonym is computed from whoever clicks, so a click after a restart, or on another
+worker, erases exactly the clicker's rows and nobody else's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot import instructor
+from bot.app.bot import TutorBot
+from bot.app.replies import NO_MENTIONS, defer_thinking, safe_reply, send_messages
+from bot.app.slash import build_group
+from bot.commands import PRIVACY
+from bot.render.discord import OutgoingMessage, render_messages
+from cogs._log_access import interaction_log, log_parts
+
+log = logging.getLogger(__name__)
+
+NOT_SET_UP = "Logging is not set up on this bot. Nothing is stored about you."
+FORGET_ID = "privacy:forget"
+CANCEL_ID = "privacy:cancel"
+CANCELLED = "Nothing was erased."
+
+
+FLUSH_TIMEOUT = 2.0
+"""Seconds to wait for rows still queued for the database (the reply is deferred by then)."""
+
+
+async def settle(client: discord.Client) -> None:
+    """Let the rows logged a moment ago reach the database, so counts include them; a log
+    that is stuck (a broken disk) costs at most ``FLUSH_TIMEOUT``, never the reply."""
+    flush = getattr(interaction_log(client), "flush", None)
+    if flush is None:
+        return
+    try:
+        await flush(timeout=FLUSH_TIMEOUT)
+    except (TimeoutError, RuntimeError) as error:
+        log.warning("interaction log not flushed before a privacy request: %s", type(error).__name__)
+
+
+async def _edit(interaction: discord.Interaction, message: OutgoingMessage) -> None:
+    """Replace the prompt (the message the button sits on) and remove its buttons."""
+    try:
+        await interaction.edit_original_response(
+            content=message.content, embeds=message.embeds, view=None, allowed_mentions=NO_MENTIONS
+        )
+    except discord.NotFound:
+        log.warning("interaction %s expired before the prompt could be updated", interaction.id)
+
+
+class ForgetButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"privacy:forget"):
+    """ "Forget my data": erases the clicker's rows. Stateless: the id is always the same."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(label="Forget my data", style=discord.ButtonStyle.danger, custom_id=FORGET_ID)
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str], /
+    ) -> ForgetButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        parts = log_parts(interaction.client)
+        if parts is None:
+            await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
+            return
+        store, pseudonyms = parts
+        await interaction.response.defer()  # acknowledged now; the prompt is edited once the rows are gone
+        await settle(interaction.client)  # rows still queued are written first, then erased too
+        answer = await instructor.privacy_forget(store, pseudonyms.of(interaction.user.id))
+        await _edit(interaction, render_messages(answer)[0])
+
+
+class CancelButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"privacy:cancel"):
+    """ "Cancel": leaves everything as it was and says so."""
+
+    def __init__(self) -> None:
+        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=CANCEL_ID))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str], /
+    ) -> CancelButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        await _edit(interaction, OutgoingMessage(content=CANCELLED))
+
+
+def forget_view() -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ForgetButton())
+    view.add_item(CancelButton())
+    return view
+
+
+class Privacy(commands.Cog):
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+        self.privacy = build_group(PRIVACY, {"show": self.show, "forget": self.forget})
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.privacy)
+        self.bot.add_dynamic_items(ForgetButton, CancelButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.privacy.name)
+        self.bot.remove_dynamic_items(ForgetButton, CancelButton)
+
+    async def show(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        parts = log_parts(self.bot)
+        if parts is None:
+            await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
+            return
+        store, pseudonyms = parts
+        await defer_thinking(interaction, ephemeral=True)
+        await settle(self.bot)
+        answer = await instructor.privacy_show(store, pseudonyms.of(interaction.user.id))
+        await send_messages(interaction, render_messages(answer), ephemeral=True)
+
+    async def forget(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        parts = log_parts(self.bot)
+        if parts is None:
+            await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
+            return
+        store, pseudonyms = parts
+        await defer_thinking(interaction, ephemeral=True)
+        await settle(self.bot)
+        prompt, anything = await instructor.forget_prompt(store, pseudonyms.of(interaction.user.id))
+        view = forget_view() if anything else None
+        await send_messages(interaction, render_messages(prompt), ephemeral=True, view=view)
+
+
+async def setup(bot: TutorBot) -> None:
+    await bot.add_cog(Privacy(bot))

@@ -1,0 +1,77 @@
+"""End to end: the interaction log of a real bot process, through the emulator.
+
+Every interaction the bot answered is in the database after SIGTERM, even mid-burst;
+users are stored only as pseudonyms; the raw Discord id appears nowhere on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sqlite3
+from pathlib import Path
+
+from bot_process import BotProcess
+from emulator import EmulatorThread, InteractionRecord
+from emulator.models import Member, User
+
+
+def test_sigterm_mid_burst_loses_no_answered_interaction(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "tutor.db"
+    database.parent.mkdir()
+    with EmulatorThread() as thread:
+        emu = thread.emulator
+        bot = BotProcess(tmp_path / "bot", env={**emu.env, "TUTOR_DB": str(database)})
+        assert bot.run_once("sync").returncode == 0
+        bot.start()
+        thread.call(emu.wait_for_ready, timeout=60)
+
+        def add_users() -> list[User]:
+            users = []
+            for number in range(40):
+                user = User(emu.snowflake(), f"student{number}", f"Student {number}")
+                emu.users[user.username] = user
+                emu.guild.members[user.id] = Member(user)
+                users.append(user)
+            return users
+
+        users = thread.call(add_users)
+        records: list[InteractionRecord] = []
+
+        async def burst() -> None:
+            gate = asyncio.Semaphore(10)
+
+            async def one(index: int) -> None:
+                async with gate:
+                    with contextlib.suppress(Exception):  # the bot may stop before the last ones
+                        record = await emu.invoke(
+                            "nernst", {"ion": "K", "inside": 100.0 + index}, user=users[index % 40]
+                        )
+                        records.append(record)
+                        await record.response(timeout=5)
+
+            tasks = [asyncio.ensure_future(one(i)) for i in range(240)]
+            await asyncio.sleep(0.15)  # mid-burst
+            assert bot.process is not None
+            bot.process.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(bot.process.wait, 30)  # the bot drains its log and exits
+            await asyncio.sleep(0.5)  # replies already on the wire arrive
+            for task in tasks:
+                task.cancel()  # what the bot never took, it cannot answer (nor log)
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        thread.run(burst(), timeout=120)
+        assert bot.stop(signal.SIGTERM, timeout=30) == 0
+        answered = [r for r in records if r.initial is not None]
+        assert answered, "the bot answered nothing before it stopped"
+
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = db.execute("SELECT count(*) FROM interactions WHERE command = 'nernst'").fetchone()[0]
+        users_stored = {row[0] for row in db.execute("SELECT DISTINCT pseudonym FROM interactions")}
+    assert stored >= len(answered), f"{len(answered)} answered, {stored} logged"
+    raw_ids = {str(user.id) for user in users}
+    assert not raw_ids & users_stored
+    on_disk = b"".join(path.read_bytes() for path in database.parent.iterdir() if path.is_file())
+    assert not any(raw.encode() in on_disk for raw in raw_ids), "a raw Discord user id reached the disk"
