@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=14.0, description="Seconds a figure may take before the text goes without it."
     )
     tutor_figure_workers: int = Field(default=2, ge=1, le=8, description="Figures drawn at once.")
+    tutor_log_interactions: bool = Field(
+        default=True, description="Keep the interaction log (off: nothing is stored; /stats has nothing to show)."
+    )
 
     def token(self) -> str | None:
         """The token's value, for discord.py only; empty counts as missing."""

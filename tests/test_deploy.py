@@ -276,7 +276,11 @@ def test_env_example_lists_every_setting_once_each_with_a_comment() -> None:
     named = [(i, match.group(1)) for i, line in enumerate(lines) if (match := SETTING_LINE.match(line))]
     names = [name for _, name in named]
     assert sorted(names) == sorted(SETTING_NAMES), "every Settings field, and nothing else"
-    assert DESIGN_SETTINGS | {"TUTOR_HEALTH_FILE", "TUTOR_FIGURE_TIMEOUT", "TUTOR_FIGURE_WORKERS"} == SETTING_NAMES
+    assert (
+        DESIGN_SETTINGS
+        | {"TUTOR_HEALTH_FILE", "TUTOR_FIGURE_TIMEOUT", "TUTOR_FIGURE_WORKERS", "TUTOR_LOG_INTERACTIONS"}
+        == SETTING_NAMES
+    )
     assert len(names) == len(set(names))
     for i, name in named:
         assert lines[i - 1].startswith("# ") and not SETTING_LINE.match(lines[i - 1]), f"{name} has no comment"

@@ -98,9 +98,10 @@ def open_log(settings: Settings) -> tuple[InteractionLog, Pseudonyms]:
 
 
 async def _run(token: str, settings: Settings) -> int:
-    interaction_log, pseudonyms = open_log(settings)
+    interaction_log, pseudonyms = open_log(settings) if settings.tutor_log_interactions else (None, None)
     try:
-        await interaction_log.start()
+        if interaction_log is not None:
+            await interaction_log.start()
     except SchemaTooNew as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -121,7 +122,8 @@ async def _run(token: str, settings: Settings) -> int:
                 )
                 return EXIT_FAILED
     finally:
-        await interaction_log.close()  # every queued row reaches the database or the journal
+        if interaction_log is not None:
+            await interaction_log.close()  # every queued row reaches the database or the journal
     log.info("stopped")
     return EXIT_OK
 
