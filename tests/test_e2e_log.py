@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sqlite3
+import time
 from pathlib import Path
 
+import pytest
 from bot_process import BotProcess
-from emulator import EmulatorThread, InteractionRecord
+from emulator import EmulatorThread, EmulatorUsageError, InteractionRecord
 from emulator.models import Member, User
 
 
@@ -75,3 +78,50 @@ def test_sigterm_mid_burst_loses_no_answered_interaction(tmp_path: Path) -> None
     assert not raw_ids & users_stored
     on_disk = b"".join(path.read_bytes() for path in database.parent.iterdir() if path.is_file())
     assert not any(raw.encode() in on_disk for raw in raw_ids), "a raw Discord user id reached the disk"
+
+
+def test_instructor_stats_and_a_students_forget_through_the_emulator(tmp_path: Path) -> None:
+    """/stats show for an instructor (Manage Server), not offered to a student; /privacy forget
+    behind its confirm button erases the student's rows."""
+    database = tmp_path / "tutor.db"
+    with EmulatorThread() as thread:
+        emu = thread.emulator
+        bot = BotProcess(tmp_path / "bot", env={**emu.env, "TUTOR_DB": str(database)})
+        assert bot.run_once("sync").returncode == 0
+        bot.start()
+        try:
+            thread.call(emu.wait_for_ready, timeout=60)
+
+            def ask(name: str, options: dict[str, object], user: str) -> InteractionRecord:
+                record = thread.call(emu.invoke, name, options, user=user)
+                thread.run(record.response(timeout=15))
+                if record.response_type == 5:
+                    thread.run(record.wait_for_final(timeout=15))
+                return record
+
+            for ion in ("K", "Na", "Cl"):
+                ask("nernst", {"ion": ion}, "student")
+            ask("ask", {"question": "how do i calculate an iv drip rate"}, "student")
+            time.sleep(0.6)  # the writer commits within its 0.2 s flush interval
+
+            stats = ask("stats show", {"days": 7}, "instructor").original
+            assert stats is not None and stats.ephemeral
+            text = json.dumps(stats.embeds, ensure_ascii=False)
+            assert "nernst" in text and "iv drip rate" in text
+
+            with pytest.raises(EmulatorUsageError):  # Discord offers /stats only to Manage Server
+                thread.call(emu.invoke, "stats show", {}, user="student")
+
+            prompt = ask("privacy forget", {}, "student").original
+            assert prompt is not None and prompt.ephemeral and "privacy:forget" in prompt.custom_ids()
+            click = thread.call(emu.click, prompt, "privacy:forget")
+            thread.run(click.response(timeout=15))
+            thread.run(asyncio.sleep(1.0))
+            assert emu.problems() == []
+        finally:
+            assert bot.stop(signal.SIGTERM) == 0
+    with sqlite3.connect(database) as db:
+        student_rows = db.execute(
+            "SELECT count(*) FROM interactions WHERE command IN ('nernst', 'ask') AND guild IS NOT NULL"
+        ).fetchone()[0]
+    assert student_rows == 0, "the student's rows survived /privacy forget"
