@@ -491,13 +491,10 @@ def _help_fields(spec: CommandSpec) -> list[AnswerField]:
     ]
 
 
-def _group_help(spec: CommandSpec) -> Answer:
-    return Answer(
-        command="help",
-        title=f"/{spec.name}",
-        headline=spec.description,
-        lines=tuple(f"Example: {example}" for example in spec.examples),
-        fields=tuple(
+def _option_lines(spec: CommandSpec) -> tuple[AnswerField, ...]:
+    """One field per option (a command), or one per subcommand listing its options (a group)."""
+    if spec.is_group:
+        return tuple(
             AnswerField(
                 f"/{sub.qualified_name} {_usage(sub)}".rstrip(),
                 " ".join(
@@ -506,7 +503,13 @@ def _group_help(spec: CommandSpec) -> Answer:
                 ),
             )
             for sub in spec.subcommands
-        ),
+        )
+    return tuple(
+        AnswerField(
+            option.name + (" (required)" if option.required else ""),
+            f"{option.description}. Allowed: {option.allowed()}.",
+        )
+        for option in spec.options
     )
 
 
@@ -514,20 +517,12 @@ def help_answer(request: Request) -> Answer:
     wanted = request.options.get("command")
     if wanted:
         spec = COMMANDS[wanted]
-        if spec.is_group:
-            return _group_help(spec)
         return Answer(
             command="help",
             title=f"/{spec.name}",
             headline=spec.description,
             lines=tuple(f"Example: {example}" for example in spec.examples),
-            fields=tuple(
-                AnswerField(
-                    option.name + (" (required)" if option.required else ""),
-                    f"{option.description}. Allowed: {option.allowed()}.",
-                )
-                for option in spec.options
-            ),
+            fields=_option_lines(spec),
         )
     return Answer(
         command="help",

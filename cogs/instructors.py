@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 import discord
-from discord.ext import commands
 
 from bot import instructor
 from bot.app.bot import TutorBot
@@ -21,6 +20,7 @@ from bot.commands import STATS
 from bot.log.api import LogStore
 from bot.render import limits
 from bot.render.discord import FileAttachment, OutgoingMessage, render_messages
+from cogs._generated import GeneratedCommands
 from cogs._log_access import log_store
 
 log = logging.getLogger(__name__)
@@ -32,16 +32,10 @@ TOO_BIG = (
 )
 
 
-class Instructors(commands.Cog):
+class Instructors(GeneratedCommands):
     def __init__(self, bot: TutorBot) -> None:
-        self.bot = bot
         self.stats = build_group(STATS, {"show": self.show, "export": self.export, "logging": self.logging})
-
-    async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.stats)
-
-    async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.stats.name)
+        super().__init__(bot, [self.stats])
 
     async def _store(self, interaction: discord.Interaction) -> LogStore | None:
         store = log_store(self.bot)

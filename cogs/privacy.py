@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import discord
-from discord.ext import commands
 
 from bot import instructor
 from bot.app.bot import TutorBot
@@ -21,6 +20,7 @@ from bot.app.replies import NO_MENTIONS, defer_thinking, safe_reply, send_messag
 from bot.app.slash import build_group
 from bot.commands import PRIVACY
 from bot.render.discord import OutgoingMessage, render_messages
+from cogs._generated import GeneratedCommands
 from cogs._log_access import interaction_log, log_parts
 
 log = logging.getLogger(__name__)
@@ -107,17 +107,17 @@ def forget_view() -> discord.ui.View:
     return view
 
 
-class Privacy(commands.Cog):
+class Privacy(GeneratedCommands):
     def __init__(self, bot: TutorBot) -> None:
-        self.bot = bot
         self.privacy = build_group(PRIVACY, {"show": self.show, "forget": self.forget})
+        super().__init__(bot, [self.privacy])
 
     async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.privacy)
+        await super().cog_load()
         self.bot.add_dynamic_items(ForgetButton, CancelButton)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.privacy.name)
+        await super().cog_unload()
         self.bot.remove_dynamic_items(ForgetButton, CancelButton)
 
     async def show(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
