@@ -1,10 +1,6 @@
-"""Where the cogs find the interaction log and the pseudonymizer on the bot (private module:
-``setup_hook`` does not load it as an extension).
-
-The bot carries ``interaction_log`` (an object with ``.store``, a
-:class:`~bot.log.api.LogStore`) and ``pseudonyms`` (``.of(user_id) -> str``); when logging
-is not configured they are None. The recorder holds the same pair, so either place works.
-"""
+"""Where the cogs find the interaction log and the pseudonyms: the bot's recorder, the one
+place they live (None when logging is not configured). Private module: ``setup_hook``
+does not load it as an extension."""
 
 from __future__ import annotations
 
@@ -17,16 +13,9 @@ class Pseudonymizer(Protocol):
     def of(self, user_id: int | str) -> str: ...
 
 
-def _attribute(client: Any, name: str) -> Any:
-    found = getattr(client, name, None)
-    if found is None:
-        found = getattr(getattr(client, "recorder", None), name, None)
-    return found
-
-
 def interaction_log(client: Any) -> Any:
-    """The bot's interaction log (``.store``, perhaps ``.flush``), or None."""
-    return _attribute(client, "interaction_log")
+    """The bot's interaction log (``.store``, ``.flush``), or None."""
+    return getattr(getattr(client, "recorder", None), "interaction_log", None)
 
 
 def log_store(client: Any) -> LogStore | None:
@@ -35,8 +24,9 @@ def log_store(client: Any) -> LogStore | None:
 
 
 def log_parts(client: Any) -> tuple[LogStore, Pseudonymizer] | None:
-    """The store and the pseudonymizer, or None when either is not configured."""
-    store, pseudonyms = log_store(client), _attribute(client, "pseudonyms")
+    """The store and the pseudonyms, or None when either is not configured."""
+    store = log_store(client)
+    pseudonyms = getattr(getattr(client, "recorder", None), "pseudonyms", None)
     if store is None or pseudonyms is None:
         return None
     return store, pseudonyms

@@ -75,9 +75,6 @@ class Instructors(GeneratedCommands):
             return
         guild = str(interaction.guild_id)
         answer = await instructor.set_logging(store, guild, options["state"] == "on")
-        recorder = getattr(self.bot, "recorder", None)
-        if recorder is not None and hasattr(recorder, "forget_setting"):
-            recorder.forget_setting(guild)  # honoured from the next interaction, not after a cache's TTL
         log.info("server %s switched logging %s", guild, options["state"])
         await send_messages(interaction, render_messages(answer), ephemeral=True)
 

@@ -29,6 +29,7 @@ from bot import instructor
 from bot.answers import Answer, Services
 from bot.app.bot import TutorBot
 from bot.app.cooldowns import MemoryCooldowns
+from bot.app.recording import Recorder
 from bot.log.api import DayCount, LogRow, LogStore, Stats
 from bot.physiology import InputError
 from bot.render import limits
@@ -384,9 +385,12 @@ async def tutor_bot() -> AsyncIterator[TutorBot]:
         yield created
 
 
-def with_log(bot: TutorBot, store: FakeStore) -> None:
-    bot.interaction_log = SimpleNamespace(store=store)  # type: ignore[attr-defined]
-    bot.pseudonyms = FakePseudonyms()  # type: ignore[attr-defined]
+def with_log(bot: TutorBot, store: FakeStore, **log: Any) -> None:
+    bot.recorder = Recorder(SimpleNamespace(store=store, **log), FakePseudonyms())  # type: ignore[arg-type]
+
+
+def without_log(bot: TutorBot) -> None:
+    bot.recorder = Recorder(None, None)
 
 
 def _subcommand(bot: TutorBot, qualified: str) -> Any:
@@ -420,22 +424,19 @@ async def test_stats_export_on_discord_attaches_the_csv_with_a_description(tutor
     assert len(list(csv.reader(io.StringIO(data)))) == 1 + len([r for r in store.rows if r.guild == GUILD])
 
 
-async def test_stats_logging_on_discord_switches_and_refreshes_the_recorder(tutor_bot: TutorBot) -> None:
+async def test_stats_logging_on_discord_switches_the_servers_setting(tutor_bot: TutorBot) -> None:
     store = FakeStore()
     with_log(tutor_bot, store)
-    forgotten: list[str] = []
-    tutor_bot.recorder = SimpleNamespace(forget_setting=forgotten.append, record=lambda *a, **k: None)  # type: ignore[assignment]
     interaction = mock_interaction(command="stats logging")
     await _subcommand(tutor_bot, "stats logging").callback(interaction, state="off")
-    assert store.logging == {str(interaction.guild_id): False} and forgotten == [str(interaction.guild_id)]
+    assert store.logging == {str(interaction.guild_id): False}
     (sent,) = sent_kwargs(interaction)
     assert sent["ephemeral"] is True and "off" in sent["embeds"][0].description
 
 
 @pytest.mark.parametrize("qualified", ["stats show", "stats export", "stats logging", "privacy show", "privacy forget"])
 async def test_without_logging_every_command_says_so_privately(tutor_bot: TutorBot, qualified: str) -> None:
-    tutor_bot.interaction_log = None  # type: ignore[attr-defined]
-    tutor_bot.pseudonyms = None  # type: ignore[attr-defined]
+    without_log(tutor_bot)
     interaction = mock_interaction(command=qualified)
     options = {"state": "on"} if qualified == "stats logging" else {}
     await _subcommand(tutor_bot, qualified).callback(interaction, **options)
@@ -519,7 +520,7 @@ async def test_nothing_stored_means_no_buttons(tutor_bot: TutorBot) -> None:
 
 
 async def test_a_click_without_logging_gets_one_private_line(tutor_bot: TutorBot) -> None:
-    tutor_bot.interaction_log = None  # type: ignore[attr-defined]
+    without_log(tutor_bot)
     clicked = await _click(tutor_bot, ForgetButton, FORGET_ID, user_id=42)
     (sent,) = sent_kwargs(clicked)
     assert sent["ephemeral"] is True and sent["content"] == NOT_SET_UP
@@ -532,8 +533,7 @@ async def test_forget_waits_for_queued_rows_first(tutor_bot: TutorBot) -> None:
     async def flush(timeout: float | None = None) -> None:
         await store.write(queued)
 
-    tutor_bot.interaction_log = SimpleNamespace(store=store, flush=flush)  # type: ignore[attr-defined]
-    tutor_bot.pseudonyms = FakePseudonyms()  # type: ignore[attr-defined]
+    with_log(tutor_bot, store, flush=flush)
     clicked = await _click(tutor_bot, ForgetButton, FORGET_ID, user_id=42)
     assert store.rows == []
     assert "Erased 2 interactions" in clicked.edit_original_response.await_args.kwargs["embeds"][0].description
