@@ -19,6 +19,7 @@ from bot.app.bot import TutorBot
 from bot.app.replies import NO_MENTIONS, defer_thinking, safe_reply, send_messages
 from bot.app.slash import build_group
 from bot.commands import PRIVACY
+from bot.log.api import LogStore
 from bot.render.discord import OutgoingMessage, render_messages
 from cogs._generated import GeneratedCommands
 from cogs._log_access import interaction_log, log_parts
@@ -120,26 +121,28 @@ class Privacy(GeneratedCommands):
         await super().cog_unload()
         self.bot.remove_dynamic_items(ForgetButton, CancelButton)
 
-    async def show(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+    async def _own_rows(self, interaction: discord.Interaction) -> tuple[LogStore, str] | None:
+        """The store and the asking user's pseudonym, with queued rows settled; None (after a
+        private "not set up" line) when logging is not configured."""
         parts = log_parts(self.bot)
         if parts is None:
             await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
-            return
+            return None
         store, pseudonyms = parts
         await defer_thinking(interaction, ephemeral=True)
         await settle(self.bot)
-        answer = await instructor.privacy_show(store, pseudonyms.of(interaction.user.id))
+        return store, pseudonyms.of(interaction.user.id)
+
+    async def show(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
+        if (own := await self._own_rows(interaction)) is None:
+            return
+        answer = await instructor.privacy_show(*own)
         await send_messages(interaction, render_messages(answer), ephemeral=True)
 
     async def forget(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
-        parts = log_parts(self.bot)
-        if parts is None:
-            await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
+        if (own := await self._own_rows(interaction)) is None:
             return
-        store, pseudonyms = parts
-        await defer_thinking(interaction, ephemeral=True)
-        await settle(self.bot)
-        prompt, anything = await instructor.forget_prompt(store, pseudonyms.of(interaction.user.id))
+        prompt, anything = await instructor.forget_prompt(*own)
         view = forget_view() if anything else None
         await send_messages(interaction, render_messages(prompt), ephemeral=True, view=view)
 

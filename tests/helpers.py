@@ -139,3 +139,15 @@ def sent_kwargs(interaction: Any) -> list[dict[str, Any]]:
     """The keyword arguments of every message sent through a mocked interaction, in order."""
     calls = [*interaction.response.send_message.await_args_list, *interaction.followup.send.await_args_list]
     return [call.kwargs for call in calls]
+
+
+DESIGN_SETTINGS: tuple[str, ...] = (
+    "DISCORD_TOKEN",
+    "TUTOR_DB",
+    "DISCORD_API_BASE",
+    "DISCORD_GATEWAY_URL",
+    "TUTOR_HASH_KEY",
+    "TUTOR_RETENTION_DAYS",
+    "LOG_LEVEL",
+)
+"""Every setting design.md's "Running" section names."""

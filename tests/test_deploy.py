@@ -19,21 +19,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import DESIGN_SETTINGS as DESIGN_SETTING_NAMES
 from helpers import ROOT
 
 from bot.settings import Settings
 
 DEPLOY = ROOT / "deploy"
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
-DESIGN_SETTINGS = {
-    "DISCORD_TOKEN",
-    "TUTOR_DB",
-    "DISCORD_API_BASE",
-    "DISCORD_GATEWAY_URL",
-    "TUTOR_HASH_KEY",
-    "TUTOR_RETENTION_DAYS",
-    "LOG_LEVEL",
-}
+DESIGN_SETTINGS = set(DESIGN_SETTING_NAMES)
 
 
 # --- parsers -------------------------------------------------------------------------------------

@@ -19,21 +19,13 @@ import discord
 import pydantic
 import pytest
 import yarl
-from helpers import cli_env
+from helpers import DESIGN_SETTINGS, cli_env
 
 from bot.app import runner
 from bot.app.bot import TutorBot
 from bot.settings import Settings
 
-SETTINGS_ENV = (
-    "DISCORD_TOKEN",
-    "TUTOR_DB",
-    "DISCORD_API_BASE",
-    "DISCORD_GATEWAY_URL",
-    "TUTOR_HASH_KEY",
-    "TUTOR_RETENTION_DAYS",
-    "LOG_LEVEL",
-)
+SETTINGS_ENV = DESIGN_SETTINGS
 TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.secret-token-value-do-not-print_0123456789"
 HASH_KEY = "hash-key-that-must-stay-secret-42"
 

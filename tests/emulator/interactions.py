@@ -387,11 +387,7 @@ class UserActions:
         ``integration_types``, ``default_member_permissions``) and the options must be what the client
         lets a user submit (required present, choices, bounds).
         """
-        parts = name.split()
-        if len(parts) == 3:
-            name, group, subcommand = parts
-        elif len(parts) == 2:
-            name, subcommand = parts
+        name, group, subcommand = _command_path(name, group, subcommand)
         who = self._user(user)
         where = self._where(guild, who, context, install, channel)
         cmd = self._find_command(name, where, check=check)
@@ -414,11 +410,7 @@ class UserActions:
         locale: str | None = None,
     ) -> InteractionRecord:
         """Type into an autocomplete option: an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4)."""
-        parts = name.split()
-        if len(parts) == 3:
-            name, group, subcommand = parts
-        elif len(parts) == 2:
-            name, subcommand = parts
+        name, group, subcommand = _command_path(name, group, subcommand)
         who = self._user(user)
         where = self._where(guild, who, context, install, None)
         cmd = self._find_command(name, where, check=True)
@@ -476,3 +468,13 @@ class UserActions:
             except KeyError:
                 raise EmulatorUsageError(f"no user {user!r}; have {sorted(self.users)}") from None
         return user
+
+
+def _command_path(name: str, group: str | None, subcommand: str | None) -> tuple[str, str | None, str | None]:
+    """``"quiz ask"`` or ``"admin quiz ask"`` split into command, group and subcommand."""
+    parts = name.split()
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return parts[0], group, parts[1]
+    return name, group, subcommand

@@ -415,6 +415,16 @@ class Rest:
             return self._refuse(request, 404, L.ERR_UNKNOWN_WEBHOOK, "Unknown Webhook", [], rec)
         return rec
 
+    def _webhook_message(self, request: web.Request) -> tuple[InteractionRecord, MessageRecord] | web.Response:
+        """The interaction and the message a ``…/messages/{id|@original}`` route names, or Discord's error."""
+        rec = self._webhook_interaction(request)
+        if isinstance(rec, web.Response):
+            return rec
+        msg = self._target(request, rec)
+        if isinstance(msg, web.Response):
+            return msg
+        return rec, msg
+
     def _target(self, request: web.Request, rec: InteractionRecord) -> MessageRecord | web.Response:
         mid = request.match_info.get("message_id")
         msg = rec.original if mid is None else next((m for m in rec.messages() if str(m.id) == mid), None)
@@ -462,12 +472,10 @@ class Rest:
     async def get_webhook_message(self, request: web.Request) -> web.Response:
         """``GET …/messages/@original`` or ``/{id}``."""
         request[BODY_KEY] = Body()
-        rec = self._webhook_interaction(request)
-        if isinstance(rec, web.Response):
-            return rec
-        msg = self._target(request, rec)
-        if isinstance(msg, web.Response):
-            return msg
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        _, msg = found
         return self._ok(request, msg.payload())
 
     async def patch_webhook_message(self, request: web.Request) -> web.Response:
@@ -475,12 +483,10 @@ class Rest:
         body = await self._body(request)
         if isinstance(body, web.Response):
             return body
-        rec = self._webhook_interaction(request)
-        if isinstance(rec, web.Response):
-            return rec
-        msg = self._target(request, rec)
-        if isinstance(msg, web.Response):
-            return msg
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        rec, msg = found
         data = body.data if isinstance(body.data, dict) else {}
         issues = merge(check_message(data, files=body.files), self._schema_issues(request, body))
         if issues:
@@ -493,12 +499,10 @@ class Rest:
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
         """``DELETE …/messages/@original`` or ``/{id}``: 204."""
         request[BODY_KEY] = Body()
-        rec = self._webhook_interaction(request)
-        if isinstance(rec, web.Response):
-            return rec
-        msg = self._target(request, rec)
-        if isinstance(msg, web.Response):
-            return msg
+        found = self._webhook_message(request)
+        if isinstance(found, web.Response):
+            return found
+        _, msg = found
         msg.deleted = True
         self.emu.signal.pulse()
         return web.Response(status=204)
