@@ -268,9 +268,10 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in the knowledge base", file=sys.stderr)
         return EXIT_FAILED
     from bot.knowledge import knowledge_dir
+    from bot.retrieval import load_vocabulary
 
     count = len(list((args.directory or knowledge_dir()).glob("*.md")))
-    print(f"knowledge base OK: {count} topics")
+    print(f"knowledge base OK: {count} topics, {len(load_vocabulary())} vocabulary entries")
     return EXIT_OK
 
 

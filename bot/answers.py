@@ -46,7 +46,7 @@ from bot.physiology.notation import format_number
 from bot.physiology.results import IonPotential
 from bot.physiology.sweeps import log_range, nernst_versus_ratio, vm_versus_k_out
 from bot.physiology.validation import CONCENTRATION
-from bot.retrieval import AskIndex, load_calibration
+from bot.retrieval import AskIndex, load_calibration, load_vocabulary
 from bot.unanswered import MemoryUnanswered, UnansweredLog
 
 SCHEMA: Final = "answer.v1"
@@ -624,9 +624,10 @@ class Services:
 
     @classmethod
     def load(cls, unanswered: UnansweredLog | None = None) -> Services:
-        """The knowledge base with its numbers computed, the /ask index and its threshold."""
+        """The knowledge base with its numbers computed, the /ask index, its threshold and vocabulary."""
         knowledge = KnowledgeBase.load(fill=engine_value)
-        return cls(knowledge, AskIndex(knowledge, load_calibration()), unanswered or MemoryUnanswered())
+        ask = AskIndex(knowledge, load_calibration(), load_vocabulary())
+        return cls(knowledge, ask, unanswered or MemoryUnanswered())
 
 
 Handler = Callable[[Request, Services], Answer]

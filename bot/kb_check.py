@@ -24,6 +24,7 @@ from bot.knowledge import SUMMARY_LIMIT, KnowledgeError, Topic, knowledge_dir, p
 from bot.physiology import InputError
 from bot.render import limits
 from bot.render.discord import render_messages
+from bot.retrieval import VOCABULARY_FILE
 
 LEVELS: Final = ("introductory", "intermediate", "advanced")
 MIN_QUESTIONS: Final = 3
@@ -110,6 +111,7 @@ def check(directory: Path | None = None) -> list[str]:
     slugs = {topic.slug for _, topic, _ in loaded}
     for path, topic, metadata in loaded:
         problems.extend(f"{path.name}: {problem}" for problem in topic_problems(topic, metadata, slugs, services))
+    problems.extend(f"{VOCABULARY_FILE}: {problem}" for problem in services.ask.vocabulary_problems)
     return problems
 
 

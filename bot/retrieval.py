@@ -5,7 +5,9 @@ Ranking is BM25 (bm25s, sparse matrices, milliseconds for a corpus this size) ov
 topic's title, questions, keywords, summary and body, after the same normalisation of
 question and topic text: ion symbols and the usual abbreviations spelled out (K+ →
 potassium, RMP → resting membrane potential), English stemming, and a misspelled word
-mapped to the nearest word the notes use. Confidence is the share of the question's
+mapped to the nearest word the notes use, and the words students use for an idea
+(``knowledge/vocabulary.yaml``: "numbing shot", "heart attack", "formula") joined by the
+words the notes use for it. Confidence is the share of the question's
 information the best topic explains: its BM25 score over the most any topic could score
 for those words, where a word the notes never use counts as unexplained. The threshold
 below which the bot declines comes from the calibration questions alone
@@ -29,7 +31,7 @@ import numpy as np
 import Stemmer
 import yaml
 
-from bot.knowledge import KnowledgeBase, Topic, knowledge_dir
+from bot.knowledge import KnowledgeBase, KnowledgeError, Topic, knowledge_dir
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it announces every index build at DEBUG
 
@@ -38,6 +40,7 @@ B: Final = 0.75
 CLOSE_RUNNER_UP: Final = 0.8
 """A runner-up scoring at least this share of the best is offered as "did you mean"."""
 CALIBRATION_FILE: Final = "ask-calibration.yaml"
+VOCABULARY_FILE: Final = "vocabulary.yaml"
 RANKING_CACHE_SIZE: Final = 4096
 
 # Written out so that "K+", "Na⁺", "RMP" and "potassium" meet in the index.
@@ -81,8 +84,12 @@ _STOPWORDS: Final = frozenset(
 
 
 _LAB_VALUE: Final = re.compile(
-    r"\b(?P<ion>k|potassium|na|sodium)\s*(?:\+|⁺)?\s*(?:level|value|of|is|at|was|=|:)?\s*(?P<value>\d+(?:\.\d+)?)"
+    r"\b(?P<ion>k|potassium|na|sodium)(?![a-z])\s*(?:\+|⁺)?"
+    r"(?:\s*(?:serum|levels?|values?|results?|readings?|labs?|of|is|at|was|came|comes|back|now|today|=|:)(?![a-z]))*"
+    r"\s*(?P<value>\d+(?:\.\d+)?)"
 )
+"""An ion, the words a chart or a nurse puts between it and a number ("K+ came back at
+6.7", "sodium level is 118"), then the number. Only those words: "K+ pump moves 3" is no lab value."""
 
 
 def _lab_words(match: re.Match[str]) -> str:
@@ -107,6 +114,37 @@ def normalise(text: str) -> list[str]:
     for pattern, replacement in _COMPILED:
         lowered = pattern.sub(replacement, lowered)
     return [word for word in _WORD.findall(lowered) if word not in _STOPWORDS]
+
+
+@dataclass(frozen=True, slots=True)
+class Synonym:
+    """Words students use for an idea (``say``), and the words the notes use for it (``means``).
+
+    Curated beside the notes in ``knowledge/vocabulary.yaml``, because no ranking function
+    knows that a "numbing shot" is a local anaesthetic or that a "formula" is the
+    equation. A question keeps its own words; the notes' words are added to them.
+    """
+
+    say: tuple[str, ...]
+    means: str
+
+
+def load_vocabulary(path: Path | None = None) -> list[Synonym]:
+    """The curated student vocabulary; a malformed entry is an error that names it, since a
+    silently skipped entry would only show as /ask quietly misunderstanding a word."""
+    file = path or knowledge_dir() / VOCABULARY_FILE
+    if not file.exists():
+        return []
+    entries = yaml.safe_load(file.read_text(encoding="utf-8")) or []
+    vocabulary = []
+    for number, entry in enumerate(entries, start=1):
+        say = entry.get("say") if isinstance(entry, dict) else None
+        means = entry.get("means") if isinstance(entry, dict) else None
+        if not isinstance(say, list) or not say or not isinstance(means, str) or not means.strip():
+            problem = "needs `say` (a list of words) and `means` (the notes' words)"
+            raise KnowledgeError(file.name, f"entry {number}", problem)
+        vocabulary.append(Synonym(tuple(str(words) for words in say), means))
+    return vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +203,18 @@ class _FieldIndex:
 class AskIndex:
     """Weighted BM25 over the knowledge base's fields, plus the calibrated threshold."""
 
-    def __init__(self, knowledge: KnowledgeBase, calibration: list[tuple[str, str | None]] | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        calibration: list[tuple[str, str | None]] | None = None,
+        vocabulary: list[Synonym] | None = None,
+    ) -> None:
         self.topics = list(knowledge)
         self._stemmer = Stemmer.Stemmer("english")
         texts = [_fields(topic) for topic in self.topics]
         self._words = {word for text in texts for value in text.values() for word in normalise(value)}
+        self._synonyms, self.vocabulary_problems = self._read_vocabulary(vocabulary or [])
+        self._words |= {word for synonym in vocabulary or [] for say in synonym.say for word in normalise(say)}
         self._by_initial: dict[str, list[str]] = {}
         for word in sorted(self._words):
             self._by_initial.setdefault(word[0], []).append(word)
@@ -190,6 +235,34 @@ class AskIndex:
     def _stems(self, words: list[str]) -> list[str]:
         return self._stemmer.stemWords(words)
 
+    def _read_vocabulary(self, vocabulary: list[Synonym]) -> tuple[dict[tuple[str, ...], list[str]], list[str]]:
+        """Student phrases as stems, each with the notes' stems it adds; and what is wrong
+        with the file (a ``means`` word the notes never use, a phrase listed twice)."""
+        synonyms: dict[tuple[str, ...], list[str]] = {}
+        problems = []
+        for synonym in vocabulary:
+            means = normalise(synonym.means)
+            unknown = [word for word in means if word not in self._words]
+            if unknown or not means:
+                problems.append(f"`means` of {synonym.say[0]!r}: {', '.join(unknown) or 'no words'} not in the notes")
+            for say in synonym.say:
+                phrase = tuple(self._stems(normalise(say)))
+                if not phrase or phrase in synonyms:
+                    problems.append(f"`say` {say!r} is {'listed twice' if phrase else 'only stop words'}")
+                synonyms[phrase] = self._stems(means)
+        return synonyms, problems
+
+    def _with_synonyms(self, stems: list[str]) -> list[str]:
+        """The question's stems, then the notes' stems for every student phrase in it."""
+        longest = max(map(len, self._synonyms), default=0)
+        added = [
+            stem
+            for start in range(len(stems))
+            for length in range(1, longest + 1)
+            for stem in self._synonyms.get(tuple(stems[start : start + length]), ())
+        ]
+        return stems + added
+
     def _correct(self, word: str) -> str:
         """A word the notes never use, replaced by the closest one they do (potasium → potassium)."""
         if len(word) < 5 or word.isdigit():
@@ -200,7 +273,7 @@ class AskIndex:
 
     def _query(self, question: str) -> list[str]:
         words = [word if word in self._words else self._correct(word) for word in normalise(question)]
-        return list(dict.fromkeys(self._stems(words)))
+        return list(dict.fromkeys(self._with_synonyms(self._stems(words))))
 
     def rank(self, question: str) -> Ranking:
         """Rankings are remembered: a class asks the same question many times."""

@@ -11,11 +11,14 @@ import yaml
 
 from bot.answers import Services, answer
 from bot.commands import QUESTION_LIMIT, Request, parse_invocation
-from bot.knowledge import knowledge_dir
-from bot.retrieval import AskIndex, load_calibration, normalise
+from bot.knowledge import KnowledgeError, knowledge_dir
+from bot.retrieval import AskIndex, Synonym, load_calibration, load_vocabulary, normalise
 from bot.unanswered import MemoryUnanswered
 
 HELD_OUT = Path(__file__).parent / "data" / "ask-heldout.yaml"
+SECOND_HELD_OUT = Path(__file__).parent / "data" / "ask-heldout-2.yaml"
+"""Written later by another author who saw only the topics' titles and summaries: a check on
+questions the tuning never saw, since the first set's misses were studied while tuning."""
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +26,20 @@ def services() -> Services:
     return Services.load(unanswered=MemoryUnanswered())
 
 
-def _held_out() -> list[tuple[str, str | None]]:
-    return [(entry["question"], entry["topic"]) for entry in yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))]
+def _held_out(path: Path = HELD_OUT) -> list[tuple[str, str | None]]:
+    return [(entry["question"], entry["topic"]) for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def _scores(services: Services, held: list[tuple[str, str | None]]) -> tuple[float, float]:
+    """Share of on-topic questions answered with their topic, share of off-topic ones declined."""
+    on = [(q, t) for q, t in held if t is not None]
+    off = [q for q, t in held if t is None]
+    answered_right = 0
+    for question, topic in on:
+        ranking = services.ask.rank(question)
+        answered_right += ranking.answered and ranking.best is not None and ranking.best.slug == topic
+    declined = sum(not services.ask.rank(question).answered for question in off)
+    return answered_right / len(on), declined / len(off)
 
 
 def _words(text: str) -> set[str]:
@@ -36,10 +51,11 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def test_the_sets_are_big_enough_and_the_held_out_set_is_independent(services: Services) -> None:
+@pytest.mark.parametrize("path", [HELD_OUT, SECOND_HELD_OUT], ids=["held-out", "second held-out"])
+def test_the_sets_are_big_enough_and_the_held_out_sets_are_independent(services: Services, path: Path) -> None:
     """No held-out question shares more than 60 % of its words with an entry's questions or a
     calibration question: it measures understanding, not recall of the notes' own wording."""
-    held, calibration = _held_out(), load_calibration()
+    held, calibration = _held_out(path), load_calibration()
     assert len(calibration) >= 40 and len(held) >= 80
     assert sum(topic is None for _, topic in held) >= 15
     known = [q for topic in services.knowledge for q in topic.questions] + [q for q, _ in calibration]
@@ -51,18 +67,20 @@ def test_the_sets_are_big_enough_and_the_held_out_set_is_independent(services: S
 
 
 def test_held_out_accuracy(services: Services) -> None:
-    """Issue target: top-1 ≥ 90 % on-topic and ≥ 90 % of off-topic declined. Measured
-    2026-11-25: 88 % (91/103) and 92 % (24/26); this guards against regressions below that."""
-    held = _held_out()
-    on = [(q, t) for q, t in held if t is not None]
-    off = [q for q, t in held if t is None]
-    answered_right = 0
-    for question, topic in on:
-        ranking = services.ask.rank(question)
-        answered_right += ranking.answered and ranking.best is not None and ranking.best.slug == topic
-    declined = sum(not services.ask.rank(question).answered for question in off)
-    assert answered_right / len(on) >= 0.87
-    assert declined / len(off) >= 0.90
+    """Issue target: top-1 ≥ 90 % on-topic and ≥ 90 % of off-topic declined.
+    Measured 2026-11-25: 92.2 % (95/103) and 92.3 % (24/26)."""
+    answered_right, declined = _scores(services, _held_out())
+    assert answered_right >= 0.90
+    assert declined >= 0.90
+
+
+def test_second_held_out_accuracy(services: Services) -> None:
+    """Measured 2026-11-25: 89.9 % (80/89) answered with the right topic, 94.4 % right topic
+    first, 85.7 % (24/28) of off-topic declined: a little under the first set's, as expected
+    of questions no tuning saw. This guards against regressions below that."""
+    answered_right, declined = _scores(services, _held_out(SECOND_HELD_OUT))
+    assert answered_right >= 0.89
+    assert declined >= 0.85
 
 
 def test_the_threshold_comes_from_the_calibration_set_alone(services: Services) -> None:
@@ -79,6 +97,8 @@ def test_symbols_abbreviations_lab_values_and_typos_are_understood(services: Ser
     assert "hyperkalemia" in normalise("pt with a K of 6.9")
     assert "hypokalemia" in normalise("potassium 2.8 on the labs")
     assert "hyponatremia" in normalise("Na 118 and confused")
+    assert "hyperkalemia" in normalise("K+ came back at 6.7, why is the nurse worried")
+    assert not {"hypokalemia", "hyperkalemia"} & set(normalise("the na+ k+ pump moves 3 na out"))
     assert services.ask.rank("whats the nernest equasion").best.slug == "nernst-equation"  # type: ignore[union-attr]
 
 
@@ -111,3 +131,33 @@ def test_the_terminal_takes_a_question_in_plain_words(services: Services) -> Non
     request = parse_invocation("/ask question:why is the resting potential negative?")
     assert request.options == {"question": "why is the resting potential negative?"}
     assert answer(request, services).command == "ask"
+
+
+def test_student_words_bring_in_the_notes_words(services: Services) -> None:
+    """The curated vocabulary adds the notes' words for a student's phrase; the phrase stays."""
+    vocabulary = [Synonym(("numbing shot", "novocaine"), "local anesthetic")]
+    index = AskIndex(services.knowledge, [], vocabulary)
+    plain = AskIndex(services.knowledge, [], [])
+    assert index._query("why does a numbing shot work") == plain._query("why does a numbing shot work local anesthetic")
+    assert set(index._query("novocain")) >= set(plain._query("local anesthetic"))  # misspelled, still known
+    assert "anesthet" not in plain._query("why does a numbing shot work")
+    assert index.vocabulary_problems == []
+
+
+def test_vocabulary_mistakes_are_reported_with_the_entry(services: Services, tmp_path: Path) -> None:
+    index = AskIndex(
+        services.knowledge, [], [Synonym(("zap",), "electroshock"), Synonym(("jolt", "zaps"), "action potential")]
+    )
+    assert index.vocabulary_problems == [
+        "`means` of 'zap': electroshock not in the notes",
+        "`say` 'zaps' is listed twice",  # zap and zaps are one stem
+    ]
+    broken = tmp_path / "vocabulary.yaml"
+    broken.write_text("- say: numb\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"vocabulary.yaml: `entry 1` needs `say`"):
+        load_vocabulary(broken)
+
+
+def test_the_shipped_vocabulary_is_sound(services: Services) -> None:
+    assert len(load_vocabulary()) >= 100
+    assert services.ask.vocabulary_problems == []
