@@ -17,6 +17,7 @@ below which the bot declines comes from the calibration questions alone
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import logging
 import math
@@ -30,6 +31,7 @@ import bm25s
 import numpy as np
 import Stemmer
 import yaml
+from spellchecker import SpellChecker
 
 from bot.knowledge import KnowledgeBase, KnowledgeError, Topic, knowledge_dir
 
@@ -114,6 +116,19 @@ def normalise(text: str) -> list[str]:
     for pattern, replacement in _COMPILED:
         lowered = pattern.sub(replacement, lowered)
     return [word for word in _WORD.findall(lowered) if word not in _STOPWORDS]
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    """English words (pyspellchecker's dictionary, from subtitles and Wikipedia)."""
+    return frozenset(SpellChecker().word_frequency.keys())
+
+
+def _same_word(word: str, other: str) -> bool:
+    """Two forms of one word: they differ only in their last two letters or so."""
+    shorter = min(len(word), len(other))
+    shared = next((i for i, (a, b) in enumerate(zip(word, other, strict=False)) if a != b), shorter)
+    return shared >= max(4, shorter - 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,10 +279,17 @@ class AskIndex:
         return stems + added
 
     def _correct(self, word: str) -> str:
-        """A word the notes never use, replaced by the closest one they do (potasium → potassium)."""
+        """A misspelled word, replaced by the closest one the notes use (potasium → potassium).
+
+        A real English word is only ever taken for another form of itself (twitchy →
+        twitch): "weather" is not a typo of "whether", nor "glycolysis" of "glycosides",
+        and a question about them is not one the notes can answer.
+        """
         if len(word) < 5 or word.isdigit():
             return word
         candidates = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 2]
+        if word in _english_words():
+            candidates = [w for w in candidates if _same_word(word, w)]
         found = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
         return found[0] if found else word
 

@@ -161,3 +161,12 @@ def test_vocabulary_mistakes_are_reported_with_the_entry(services: Services, tmp
 def test_the_shipped_vocabulary_is_sound(services: Services) -> None:
     assert len(load_vocabulary()) >= 100
     assert services.ask.vocabulary_problems == []
+
+
+def test_only_misspellings_are_corrected(services: Services) -> None:
+    """A typo becomes the notes' word; a real English word stays itself, however close a
+    notes word is (weather is not whether), unless the notes use another form of it."""
+    correct = services.ask._correct
+    assert correct("potasium") == "potassium" and correct("refactory") == "refractory"
+    assert correct("weather") == "weather" and correct("glycolysis") == "glycolysis"
+    assert correct("twitchy") == "twitch"  # another form of a word the notes use
