@@ -44,7 +44,7 @@ from bot.commands import Request  # noqa: E402
 
 
 def questions() -> list[str]:
-    files = (ROOT / "knowledge" / "ask-calibration.yaml", ROOT / "tests" / "data" / "ask-heldout.yaml")
+    files = [ROOT / "knowledge" / "ask-calibration.yaml", *sorted((ROOT / "tests" / "data").glob("ask-heldout*.yaml"))]
     return [entry["question"] for file in files for entry in yaml.safe_load(file.read_text(encoding="utf-8"))]
 
 

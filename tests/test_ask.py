@@ -68,19 +68,19 @@ def test_the_sets_are_big_enough_and_the_held_out_sets_are_independent(services:
 
 def test_held_out_accuracy(services: Services) -> None:
     """Issue target: top-1 ≥ 90 % on-topic and ≥ 90 % of off-topic declined.
-    Measured 2026-11-25: 92.2 % (95/103) and 92.3 % (24/26)."""
+    Measured 2026-11-25: 92.2 % (95/103) and 96.2 % (25/26)."""
     answered_right, declined = _scores(services, _held_out())
     assert answered_right >= 0.90
     assert declined >= 0.90
 
 
 def test_second_held_out_accuracy(services: Services) -> None:
-    """Measured 2026-11-25: 89.9 % (80/89) answered with the right topic, 94.4 % right topic
-    first, 85.7 % (24/28) of off-topic declined: a little under the first set's, as expected
-    of questions no tuning saw. This guards against regressions below that."""
+    """Measured 2026-11-25: 89.9 % (80/89) answered with the right topic (94.4 % have it
+    first) and 89.3 % (25/28) of off-topic declined: a little under the first set, as
+    expected of questions no tuning step looked at. This guards against regressions."""
     answered_right, declined = _scores(services, _held_out(SECOND_HELD_OUT))
     assert answered_right >= 0.89
-    assert declined >= 0.85
+    assert declined >= 0.89
 
 
 def test_the_threshold_comes_from_the_calibration_set_alone(services: Services) -> None:
