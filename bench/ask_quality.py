@@ -22,7 +22,7 @@ from bot.answers import Services
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "calibration": ROOT / "knowledge" / "ask-calibration.yaml",
-    **{path.stem: path for path in sorted((ROOT / "tests" / "data").glob("ask-heldout*.yaml"))},
+    **{path.stem: path for path in sorted((ROOT / "tests" / "data").glob("ask-*.yaml"))},
 }
 
 

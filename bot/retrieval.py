@@ -4,14 +4,17 @@ it is not in the notes.
 Ranking is BM25 (bm25s, sparse matrices, milliseconds for a corpus this size) over each
 topic's title, questions, keywords, summary and body, after the same normalisation of
 question and topic text: ion symbols and the usual abbreviations spelled out (K+ →
-potassium, RMP → resting membrane potential), English stemming, and a misspelled word
-mapped to the nearest word the notes use, and the words students use for an idea
-(``knowledge/vocabulary.yaml``: "numbing shot", "heart attack", "formula") joined by the
-words the notes use for it. Confidence is the share of the question's
-information the best topic explains: its BM25 score over the most any topic could score
-for those words, where a word the notes never use counts as unexplained. The threshold
-below which the bot declines comes from the calibration questions alone
-(``knowledge/ask-calibration.yaml``), computed when the index is built.
+potassium, RMP → resting membrane potential), a lab value read as a nurse reads it, and
+English stemming. A question's misspelled words are mapped to the nearest word the
+notes use, and the words students use for an idea (``knowledge/vocabulary.yaml``:
+"numbing shot", "heart attack", "formula") bring in the notes' words for it.
+
+Confidence is the probability that the best topic is the right answer, from the share
+of the question's information it explains (its score over the most any topic could
+score for those words; a word the notes never use counts as unexplained) and from how
+much it explains (the score itself). The model and the threshold below which the bot
+declines come from the calibration questions alone (``knowledge/ask-calibration.yaml``),
+fitted when the index is built.
 """
 
 from __future__ import annotations
@@ -81,32 +84,69 @@ _STOPWORDS: Final = frozenset(
     these they this those through to too under until up very was we were what when where which while who
     whom why will with would you your explain tell describe mean means meant happen happens happening
     get gets got really actually exactly thing things someone something anything like kind also still
-    even""".split()  # noqa: SIM905 - a word list reads best as words
+    even predict define compare contrast discuss example examples exam exams quiz help understand
+    know think confused confusing pls plz please u ur wat wut smth sth tho bc cuz coz im ive dont doesnt isnt
+    whats hey hi thanks thx ok okay guys lol idk tmrw""".split()  # noqa: SIM905 - a word list reads best as words
 )
+"""English function words, then the words of an exam prompt ("predict", "compare") and of a
+chat ("pls", "tmrw", "idk"): they say how a question is asked, not what it is about."""
 
 
 _LAB_VALUE: Final = re.compile(
-    r"\b(?P<ion>k|potassium|na|sodium)(?![a-z])\s*(?:\+|⁺)?"
-    r"(?:\s*(?:serum|levels?|values?|results?|readings?|labs?|of|is|at|was|came|comes|back|now|today|=|:)(?![a-z]))*"
-    r"\s*(?P<value>\d+(?:\.\d+)?)"
+    r"\b(?P<prefix>(?:ioni[sz]ed|free|serum|plasma|total)\s+)?(?P<ion>k|potassium|na|sodium|ca|calcium|ica)(?![a-z])"
+    r"\s*(?:2\+|\+\+|²⁺|\+|⁺)?"
+    r"(?P<words>(?:\s*(?:serum|levels?|values?|results?|readings?|labs?|of|is|at|was|came|comes|back|now|today|=|:)"
+    r"(?![a-z]))*)"
+    r"\s*(?P<value>\d+(?:\.\d+)?)(?![\d.]|\s*[+⁺])"  # a number, not the 2 of Ca2+
+    r"(?P<unit>\s*(?:mmol/l|mg/dl))?"
 )
 """An ion, the words a chart or a nurse puts between it and a number ("K+ came back at
 6.7", "sodium level is 118"), then the number. Only those words: "K+ pump moves 3" is no lab value."""
 
+CALCIUM_MG_DL_PER_MMOL_L: Final = 4.008
+"""Ca²⁺ 40.08 g/mol: 1 mmol/L is 4.008 mg/dL, the unit US labs report."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ReferenceRange:
+    """A serum reference range in mmol/L, the plausible values a number must lie in to
+    be read as this ion at all, and what a nurse calls a value below and above it."""
+
+    low: float
+    high: float
+    plausible: tuple[float, float]
+    below: str
+    above: str
+
+
+_REFERENCE_RANGES: Final = {
+    # The ranges the notes give (hyperkalemia, hypokalemia, sodium-disorders and
+    # calcium-disorders topics, and their sources).
+    "potassium": _ReferenceRange(3.5, 5.0, (1, 10), "hypokalemia low potassium", "hyperkalemia high potassium"),
+    "sodium": _ReferenceRange(135, 145, (90, 190), "hyponatremia low sodium", "hypernatremia high sodium"),
+    "calcium": _ReferenceRange(2.2, 2.6, (0.3, 5), "hypocalcemia low calcium", "hypercalcemia high calcium"),
+    "ionized calcium": _ReferenceRange(1.1, 1.3, (0.3, 3), "hypocalcemia low calcium", "hypercalcemia high calcium"),
+}
+_ION_NAMES: Final = {"k": "potassium", "na": "sodium", "ca": "calcium", "ica": "ionized calcium"}
+
 
 def _lab_words(match: re.Match[str]) -> str:
-    """A serum value read as a nurse reads it: K 6.9 is hyperkalemia, Na 118 hyponatremia.
-
-    Reference ranges: K⁺ 3.5–5.0 mmol/L, Na⁺ 135–145 mmol/L (see the hyperkalemia,
-    hypokalemia and sodium-disorders topics and their sources).
-    """
+    """A serum value read as a nurse reads it: K 6.9 is hyperkalemia, Na 118 hyponatremia,
+    ionized Ca 0.9 hypocalcemia. Calcium above 5 is taken to be in mg/dL, and calcium is
+    read only with a lab's words or units, since textbooks give [Ca²⁺]o as 1–2 mM."""
     value = float(match["value"])
-    if match["ion"] in ("k", "potassium") and 1 <= value <= 10:
-        judged = "hyperkalemia high potassium" if value > 5.0 else "hypokalemia low potassium" if value < 3.5 else ""
-    elif match["ion"] in ("na", "sodium") and 90 <= value <= 190:
-        judged = "hyponatremia low sodium" if value < 135 else "hypernatremia high sodium" if value > 145 else ""
-    else:
-        judged = ""
+    ion = _ION_NAMES.get(match["ion"], match["ion"])
+    if ion == "calcium" and match["prefix"] and match["prefix"].startswith(("ioni", "free")):
+        ion = "ionized calcium"
+    lab_words = match["prefix"] or match["unit"] or re.search(r"serum|level|lab|result|reading|came", match["words"])
+    if ion == "calcium" and not lab_words:
+        return f"{match.group(0)} "  # "Ca 1.8 mM outside" is a textbook concentration, not a lab value
+    if ion in ("calcium", "ionized calcium") and 5 < value <= 20:
+        value /= CALCIUM_MG_DL_PER_MMOL_L
+    reference = _REFERENCE_RANGES[ion]
+    judged = ""
+    if reference.plausible[0] <= value <= reference.plausible[1]:
+        judged = reference.below if value < reference.low else reference.above if value > reference.high else ""
     return f"{match.group(0)} {judged} "
 
 
@@ -244,8 +284,7 @@ class AskIndex:
             idf = {stem: math.log(1 + (count - df + 0.5) / (df + 0.5)) for stem, df in frequency.items()}
             self._fields.append(_FieldIndex(bm25, idf, weight))
         self._cache: dict[str, Ranking] = {}
-        self.threshold = 0.0  # until calibrated just below
-        self.threshold = calibrate(self, calibration or [])
+        self.model, self.threshold = calibrate(self, calibration or [])
 
     def _stems(self, words: list[str]) -> list[str]:
         return self._stemmer.stemWords(words)
@@ -308,18 +347,25 @@ class AskIndex:
         return ranking
 
     def _rank_uncached(self, question: str) -> Ranking:
+        matches, share = self._match(question)
+        if not matches:
+            return Ranking((), 0.0, self.threshold)
+        return Ranking(matches, self.model.confidence(share, matches[0].score), self.threshold)
+
+    def _match(self, question: str) -> tuple[tuple[Match, ...], float]:
+        """The five best topics, and the share of the question's information the best explains:
+        its score over the most any topic could score for these words."""
         stems = self._query(question)
         if not stems:
-            return Ranking((), 0.0, self.threshold)
+            return (), 0.0
         scores = np.zeros(len(self.topics))
         for field in self._fields:
             known = [stem for stem in stems if stem in field.idf]
             if known:
                 scores += field.weight * np.asarray(field.bm25.get_scores(known), dtype=float)
         order = np.argsort(-scores)[:5]
-        confidence = float(scores[order[0]] / self._ceiling(stems))
-        matches = tuple(Match(self.topics[i], float(scores[i])) for i in order)
-        return Ranking(matches, confidence, self.threshold)
+        share = float(scores[order[0]] / self._ceiling(stems))
+        return tuple(Match(self.topics[i], float(scores[i])) for i in order), share
 
     def _ceiling(self, stems: list[str]) -> float:
         """The most a topic could score for these words: each word's best field, saturated."""
@@ -331,32 +377,77 @@ class AskIndex:
         return total
 
 
-def calibrate(index: AskIndex, calibration: list[tuple[str, str | None]]) -> float:
-    """The confidence threshold that gets the most calibration questions right.
+@dataclass(frozen=True, slots=True)
+class ConfidenceModel:
+    """How likely the best topic is the right answer, from two things about the match: the
+    share of the question it explains, and how much evidence that is (its score). A short
+    question fully explained and a long one with some chatter left over can both be right;
+    either measure alone misjudges one of them. Fitted on the calibration set by logistic
+    regression; uncalibrated, the confidence is the share alone.
+    """
+
+    share_weight: float = 1.0
+    score_weight: float = 0.0
+    bias: float = 0.0
+    logistic: bool = False
+
+    def confidence(self, share: float, score: float) -> float:
+        if not self.logistic:
+            return share
+        z = self.share_weight * math.log(max(share, TINY)) + self.score_weight * math.log(max(score, TINY)) + self.bias
+        return 1 / (1 + math.exp(-min(max(z, -60.0), 60.0)))
+
+
+TINY: Final = 1e-6
+RIDGE: Final = 1e-3
+"""A touch of L2 penalty, so the fit stays finite even if the calibration set separates perfectly."""
+
+
+def fit_confidence(features: np.ndarray, right: np.ndarray) -> ConfidenceModel:
+    """Logistic regression of "answering would be right" on log share and log score, by
+    Newton's method (three parameters, a few iterations)."""
+    x = np.column_stack([np.log(np.maximum(features, TINY)), np.ones(len(features))])
+    weights = np.zeros(3)
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(x @ weights, -60, 60)))
+        gradient = x.T @ (p - right) + RIDGE * weights
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + RIDGE * np.eye(3)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return ConfidenceModel(float(weights[0]), float(weights[1]), float(weights[2]), logistic=True)
+
+
+def calibrate(index: AskIndex, calibration: list[tuple[str, str | None]]) -> tuple[ConfidenceModel, float]:
+    """The confidence model and the threshold that gets the most calibration questions right.
 
     Right means: an on-topic question answered with its topic, or an off-topic one
     declined. Ties go to the middle of the widest gap, so the threshold does not sit on
-    one question's score. Without calibration data nothing is declined but empty input.
+    one question's confidence. Without calibration data nothing is declined but empty input.
     """
     if not calibration:
-        return 1e-9
-    rows = []
+        return ConfidenceModel(), 1e-9
+    features, rows = [], []
     for question, topic in calibration:
-        ranking = index._rank_uncached(" ".join(question.split()).lower())
-        correct_topic = ranking.best is not None and topic is not None and ranking.best.slug == topic
-        rows.append((ranking.confidence, topic is None, correct_topic))
-    candidates = sorted({0.0, *(confidence for confidence, _, _ in rows), 1.01})
+        matches, share = index._match(" ".join(question.split()).lower())
+        correct = bool(matches) and topic is not None and matches[0].topic.slug == topic
+        features.append((share, matches[0].score if matches else 0.0))
+        rows.append((topic is None, correct))
+    model = fit_confidence(np.array(features), np.array([float(correct) for _, correct in rows]))
+    confidences = [model.confidence(share, score) for share, score in features]
+    candidates = sorted({0.0, *confidences, 1.01})
     best: tuple[int, float] = (-1, 0.0)
     best_threshold = 0.0
     for low, high in itertools.pairwise(candidates):
         threshold = (low + high) / 2
         right = sum(
             (off_topic and confidence < threshold) or (correct and confidence >= threshold)
-            for confidence, off_topic, correct in rows
+            for confidence, (off_topic, correct) in zip(confidences, rows, strict=True)
         )
         if (right, high - low) > best:
             best, best_threshold = (right, high - low), threshold
-    return best_threshold
+    return model, best_threshold
 
 
 def load_calibration(path: Path | None = None) -> list[tuple[str, str | None]]:

@@ -6,19 +6,35 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from bot.answers import Services, answer
 from bot.commands import QUESTION_LIMIT, Request, parse_invocation
 from bot.knowledge import KnowledgeError, knowledge_dir
-from bot.retrieval import AskIndex, Synonym, load_calibration, load_vocabulary, normalise
+from bot.retrieval import (
+    AskIndex,
+    ConfidenceModel,
+    Synonym,
+    fit_confidence,
+    load_calibration,
+    load_vocabulary,
+    normalise,
+)
 from bot.unanswered import MemoryUnanswered
 
-HELD_OUT = Path(__file__).parent / "data" / "ask-heldout.yaml"
-SECOND_HELD_OUT = Path(__file__).parent / "data" / "ask-heldout-2.yaml"
-"""Written later by another author who saw only the topics' titles and summaries: a check on
-questions the tuning never saw, since the first set's misses were studied while tuning."""
+DATA = Path(__file__).parent / "data"
+HELD_OUT = DATA / "ask-heldout.yaml"
+"""The issue's held-out set: its misses were studied while tuning, so it is the least blind."""
+SECOND_HELD_OUT = DATA / "ask-heldout-2.yaml"
+THIRD_HELD_OUT = DATA / "ask-heldout-3.yaml"
+"""Written later by other authors who saw only the topics' titles and summaries; their
+misses were never read. The third is in the voice of exam prompts, ICU nurses, students
+writing English as a second language and curious outsiders."""
+DEVELOPMENT = DATA / "ask-dev.yaml"
+"""Like the third, but its misses guided the tuning (see its header)."""
+QUESTION_SETS = [HELD_OUT, SECOND_HELD_OUT, THIRD_HELD_OUT, DEVELOPMENT]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +67,7 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-@pytest.mark.parametrize("path", [HELD_OUT, SECOND_HELD_OUT], ids=["held-out", "second held-out"])
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=lambda path: path.stem)
 def test_the_sets_are_big_enough_and_the_held_out_sets_are_independent(services: Services, path: Path) -> None:
     """No held-out question shares more than 60 % of its words with an entry's questions or a
     calibration question: it measures understanding, not recall of the notes' own wording."""
@@ -66,21 +82,29 @@ def test_the_sets_are_big_enough_and_the_held_out_sets_are_independent(services:
     assert all(topic in slugs for _, topic in held + calibration if topic is not None)
 
 
-def test_held_out_accuracy(services: Services) -> None:
-    """Issue target: top-1 ≥ 90 % on-topic and ≥ 90 % of off-topic declined.
-    Measured 2026-11-25: 92.2 % (95/103) and 96.2 % (25/26)."""
-    answered_right, declined = _scores(services, _held_out())
-    assert answered_right >= 0.90
-    assert declined >= 0.90
-
-
-def test_second_held_out_accuracy(services: Services) -> None:
-    """Measured 2026-11-25: 89.9 % (80/89) answered with the right topic (94.4 % have it
-    first) and 89.3 % (25/28) of off-topic declined: a little under the first set, as
-    expected of questions no tuning step looked at. This guards against regressions."""
-    answered_right, declined = _scores(services, _held_out(SECOND_HELD_OUT))
-    assert answered_right >= 0.89
-    assert declined >= 0.89
+@pytest.mark.parametrize(
+    ("path", "on_topic", "off_topic"),
+    [
+        # Measured 2026-11-25 (right answers / declined): 90.3 % (93/103) and 100 % (26/26).
+        (HELD_OUT, 0.90, 0.90),  # the issue's target
+        # 92.1 % (82/89) and 92.9 % (26/28).
+        (SECOND_HELD_OUT, 0.90, 0.90),
+        # 78.0 % (78/100; 88 % have the right topic first) and 96.7 % (29/30): long exam
+        # prompts and patient stories are ranked well but often declined. Below target.
+        (THIRD_HELD_OUT, 0.77, 0.93),
+        # 84.3 % (75/89) and 96.7 % (29/30).
+        (DEVELOPMENT, 0.84, 0.93),
+    ],
+    ids=lambda value: value.stem if isinstance(value, Path) else "",
+)
+def test_accuracy_on_questions_the_tuning_never_read(
+    services: Services, path: Path, on_topic: float, off_topic: float
+) -> None:
+    """Issue target: top-1 ≥ 90 % on-topic and ≥ 90 % of off-topic declined. The sets
+    below target are guarded at today's measurement against regressions."""
+    answered_right, declined = _scores(services, _held_out(path))
+    assert answered_right >= on_topic
+    assert declined >= off_topic
 
 
 def test_the_threshold_comes_from_the_calibration_set_alone(services: Services) -> None:
@@ -161,6 +185,17 @@ def test_vocabulary_mistakes_are_reported_with_the_entry(services: Services, tmp
 def test_the_shipped_vocabulary_is_sound(services: Services) -> None:
     assert len(load_vocabulary()) >= 100
     assert services.ask.vocabulary_problems == []
+
+
+def test_confidence_is_a_probability_fitted_on_the_calibration_set() -> None:
+    """Logistic regression on log share and log score: more of either means more confidence."""
+    rng = np.random.default_rng(7)
+    share, score = rng.uniform(0.02, 1, 400), rng.uniform(0.5, 30, 400)
+    right = (rng.uniform(size=400) < 1 / (1 + np.exp(-(2 * np.log(share) + 1.5 * np.log(score) - 1)))).astype(float)
+    model = fit_confidence(np.column_stack([share, score]), right)
+    assert model.share_weight == pytest.approx(2, abs=0.8) and model.score_weight == pytest.approx(1.5, abs=0.6)
+    assert 0 < model.confidence(0.1, 2) < model.confidence(0.5, 2) < model.confidence(0.5, 20) < 1
+    assert ConfidenceModel().confidence(0.3, 12.0) == 0.3  # uncalibrated: the share itself
 
 
 def test_only_misspellings_are_corrected(services: Services) -> None:
