@@ -423,8 +423,9 @@ def calibrate(index: AskIndex, calibration: list[tuple[str, str | None]]) -> tup
     """The confidence model and the threshold that gets the most calibration questions right.
 
     Right means: an on-topic question answered with its topic, or an off-topic one
-    declined. Ties go to the middle of the widest gap, so the threshold does not sit on
-    one question's confidence. Without calibration data nothing is declined but empty input.
+    declined. The threshold is the middle of the range that gets within ``NOISE`` of the
+    most right, so that it does not jump when one calibration question changes. Without
+    calibration data nothing is declined but empty input.
     """
     if not calibration:
         return ConfidenceModel(), 1e-9
@@ -437,17 +438,20 @@ def calibrate(index: AskIndex, calibration: list[tuple[str, str | None]]) -> tup
     model = fit_confidence(np.array(features), np.array([float(correct) for _, correct in rows]))
     confidences = [model.confidence(share, score) for share, score in features]
     candidates = sorted({0.0, *confidences, 1.01})
-    best: tuple[int, float] = (-1, 0.0)
-    best_threshold = 0.0
+    right = {}
     for low, high in itertools.pairwise(candidates):
         threshold = (low + high) / 2
-        right = sum(
+        right[threshold] = sum(
             (off_topic and confidence < threshold) or (correct and confidence >= threshold)
             for confidence, (off_topic, correct) in zip(confidences, rows, strict=True)
         )
-        if (right, high - low) > best:
-            best, best_threshold = (right, high - low), threshold
-    return model, best_threshold
+    near_best = [threshold for threshold, count in right.items() if count >= max(right.values()) - NOISE]
+    return model, (min(near_best) + max(near_best)) / 2
+
+
+NOISE: Final = 1
+"""Calibration questions a threshold may get wrong beyond the best and still count as
+best: the count is flat over a wide range, and its exact peak moves with any one question."""
 
 
 def load_calibration(path: Path | None = None) -> list[tuple[str, str | None]]:

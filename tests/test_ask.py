@@ -32,9 +32,7 @@ THIRD_HELD_OUT = DATA / "ask-heldout-3.yaml"
 """Written later by other authors who saw only the topics' titles and summaries; their
 misses were never read. The third is in the voice of exam prompts, ICU nurses, students
 writing English as a second language and curious outsiders."""
-DEVELOPMENT = DATA / "ask-dev.yaml"
-"""Like the third, but its misses guided the tuning (see its header)."""
-QUESTION_SETS = [HELD_OUT, SECOND_HELD_OUT, THIRD_HELD_OUT, DEVELOPMENT]
+QUESTION_SETS = [HELD_OUT, SECOND_HELD_OUT, THIRD_HELD_OUT]
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +83,13 @@ def test_the_sets_are_big_enough_and_the_held_out_sets_are_independent(services:
 @pytest.mark.parametrize(
     ("path", "on_topic", "off_topic"),
     [
-        # Measured 2026-11-25 (right answers / declined): 90.3 % (93/103) and 100 % (26/26).
+        # Measured 2026-11-25 (right answers / declined): 91.3 % (94/103) and 100 % (26/26).
         (HELD_OUT, 0.90, 0.90),  # the issue's target
-        # 92.1 % (82/89) and 92.9 % (26/28).
+        # 93.3 % (83/89) and 92.9 % (26/28).
         (SECOND_HELD_OUT, 0.90, 0.90),
-        # 78.0 % (78/100; 88 % have the right topic first) and 96.7 % (29/30): long exam
+        # 80.0 % (80/100; 88 % have the right topic first) and 96.7 % (29/30): long exam
         # prompts and patient stories are ranked well but often declined. Below target.
-        (THIRD_HELD_OUT, 0.77, 0.93),
-        # 84.3 % (75/89) and 96.7 % (29/30).
-        (DEVELOPMENT, 0.84, 0.93),
+        (THIRD_HELD_OUT, 0.80, 0.93),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else "",
 )
