@@ -256,7 +256,8 @@ class _FieldIndex:
 
 
 class AskIndex:
-    """Weighted BM25 over the knowledge base's fields, plus the calibrated threshold."""
+    """Weighted BM25 over the knowledge base's fields, the student vocabulary, and the
+    confidence model and threshold calibrated on the calibration questions."""
 
     def __init__(
         self,
@@ -269,6 +270,7 @@ class AskIndex:
         texts = [_fields(topic) for topic in self.topics]
         self._words = {word for text in texts for value in text.values() for word in normalise(value)}
         self._synonyms, self.vocabulary_problems = self._read_vocabulary(vocabulary or [])
+        self._longest_phrase = max(map(len, self._synonyms), default=0)
         self._words |= {word for synonym in vocabulary or [] for say in synonym.say for word in normalise(say)}
         self._by_initial: dict[str, list[str]] = {}
         for word in sorted(self._words):
@@ -308,11 +310,10 @@ class AskIndex:
 
     def _with_synonyms(self, stems: list[str]) -> list[str]:
         """The question's stems, then the notes' stems for every student phrase in it."""
-        longest = max(map(len, self._synonyms), default=0)
         added = [
             stem
             for start in range(len(stems))
-            for length in range(1, longest + 1)
+            for length in range(1, self._longest_phrase + 1)
             for stem in self._synonyms.get(tuple(stems[start : start + length]), ())
         ]
         return stems + added
