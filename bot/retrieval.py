@@ -164,13 +164,6 @@ def _english_words() -> frozenset[str]:
     return frozenset(SpellChecker().word_frequency.keys())
 
 
-def _same_word(word: str, other: str) -> bool:
-    """Two forms of one word: they differ only in their last two letters or so."""
-    shorter = min(len(word), len(other))
-    shared = next((i for i, (a, b) in enumerate(zip(word, other, strict=False)) if a != b), shorter)
-    return shared >= max(4, shorter - 2)
-
-
 @dataclass(frozen=True, slots=True)
 class Synonym:
     """Words students use for an idea (``say``), and the words the notes use for it (``means``).
@@ -321,15 +314,13 @@ class AskIndex:
     def _correct(self, word: str) -> str:
         """A misspelled word, replaced by the closest one the notes use (potasium → potassium).
 
-        A real English word is only ever taken for another form of itself (twitchy →
-        twitch): "weather" is not a typo of "whether", nor "glycolysis" of "glycosides",
-        and a question about them is not one the notes can answer.
+        A real English word is never "corrected": "weather" is not a typo of "whether",
+        nor "glycolysis" of "glycosides", and a question about them is not one the notes
+        can answer. Other forms of a word the notes use meet it through the stemmer.
         """
-        if len(word) < 5 or word.isdigit():
+        if len(word) < 5 or word.isdigit() or word in _english_words():
             return word
         candidates = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 2]
-        if word in _english_words():
-            candidates = [w for w in candidates if _same_word(word, w)]
         found = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
         return found[0] if found else word
 

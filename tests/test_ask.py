@@ -83,13 +83,13 @@ def test_the_sets_are_big_enough_and_the_held_out_sets_are_independent(services:
 @pytest.mark.parametrize(
     ("path", "on_topic", "off_topic"),
     [
-        # Measured 2026-11-25 (right answers / declined): 91.3 % (94/103) and 100 % (26/26).
+        # Measured 2026-11-25 (right answers / declined): 91.3 % (94/103) and 96.2 % (25/26).
         (HELD_OUT, 0.90, 0.90),  # the issue's target
-        # 93.3 % (83/89) and 92.9 % (26/28).
+        # 94.4 % (84/89) and 92.9 % (26/28).
         (SECOND_HELD_OUT, 0.90, 0.90),
-        # 80.0 % (80/100; 88 % have the right topic first) and 96.7 % (29/30): long exam
-        # prompts and patient stories are ranked well but often declined. Below target.
-        (THIRD_HELD_OUT, 0.80, 0.93),
+        # 86.0 % (86/100; 88 % have the right topic first) and 96.7 % (29/30): exam
+        # prompts, patient stories and ESL phrasing. Below target.
+        (THIRD_HELD_OUT, 0.85, 0.93),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else "",
 )
@@ -196,8 +196,9 @@ def test_confidence_is_a_probability_fitted_on_the_calibration_set() -> None:
 
 def test_only_misspellings_are_corrected(services: Services) -> None:
     """A typo becomes the notes' word; a real English word stays itself, however close a
-    notes word is (weather is not whether), unless the notes use another form of it."""
+    notes word is (weather is not whether, numbed is not number)."""
     correct = services.ask._correct
     assert correct("potasium") == "potassium" and correct("refactory") == "refractory"
     assert correct("weather") == "weather" and correct("glycolysis") == "glycolysis"
-    assert correct("twitchy") == "twitch"  # another form of a word the notes use
+    assert correct("numbed") == "numbed"
+    assert services.ask._query("calculating") == services.ask._query("calculation")  # one stem
