@@ -11,10 +11,14 @@ classes (tests/helpers.py); the renderer is injected through the service's test 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -29,7 +33,7 @@ from bot.app.cooldowns import MemoryCooldowns
 from bot.app.replies import defer_thinking, safe_reply
 from bot.commands import Request
 from bot.render.discord import FIGURE_MISSING, FileAttachment, OutgoingMessage, render_messages
-from bot.render.figures import FigureService, render_png
+from bot.render.figures import PARENT_CHECK_SECONDS, FigureService, render_png
 
 # design.md: Discord's limits.
 FILES_PER_MESSAGE = 10
@@ -279,3 +283,51 @@ def test_figures_too_big_for_one_message_get_their_own_and_one_too_big_to_upload
     assert sum(len(message.files) for message in messages) == 3
     assert all(message.upload_bytes() <= UPLOAD for message in messages)
     assert messages[0].content == "1 of 4 figures could not be drawn this time; every number is in the text."
+
+
+_HOLDS_A_FIGURE_POOL = """
+import sys, time
+from bot.render.figures import FigureService
+service = FigureService(workers=2, processes=True)
+service.warm_up()
+print("started", flush=True)
+time.sleep(120)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                children.add(int(stat.parent.name))
+    return children
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie lingers where nothing reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_figure_workers_exit_when_the_bot_is_killed() -> None:
+    """kill -9 (or the OOM killer) gives the bot no chance to stop its pool; the workers
+    must notice on their own rather than wait forever, 100+ MB each."""
+    bot = subprocess.Popen([sys.executable, "-c", _HOLDS_A_FIGURE_POOL], stdout=subprocess.PIPE, text=True)
+    try:
+        assert bot.stdout is not None and bot.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 30
+        while len(workers := _children(bot.pid) - {bot.pid}) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the figure pool never started its workers"
+    finally:
+        bot.kill()
+        bot.wait()
+    deadline = time.monotonic() + 10 * PARENT_CHECK_SECONDS
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers), "figure workers outlived the bot"

@@ -22,6 +22,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -759,7 +760,7 @@ class FigureService:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
                     initializer=_prepare_worker,
-                    initargs=(self.renderer,),
+                    initargs=(self.renderer, os.getpid()),
                 )
             else:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="figure")
@@ -792,10 +793,28 @@ WORKER_NICENESS: Final = 10
 """Figures are background work: when a core is contested, the event loop answering text wins."""
 
 
-def _prepare_worker(renderer: Renderer) -> None:
-    """In each new worker process: step back in the scheduler's queue, then load matplotlib."""
+PARENT_CHECK_SECONDS: Final = 1.0
+
+
+def _prepare_worker(renderer: Renderer, parent: int) -> None:
+    """In each new worker process: follow the bot out if it dies, step back in the
+    scheduler's queue, then load matplotlib."""
+    _exit_with_parent(parent)
     os.nice(WORKER_NICENESS)
     _warm_up(renderer)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker holds both ends of its task queue, so it never sees the queue close when
+    the bot is killed (kill -9, the OOM killer) and would wait forever, 100+ MB each, for
+    work that cannot come. A daemon thread notices the bot is gone and ends the worker."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _warm_up(renderer: Renderer) -> None:
