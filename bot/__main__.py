@@ -235,9 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-age", type=float, default=60.0, metavar="SECONDS", help="oldest acceptable health record (default 60)"
     )
     health.set_defaults(handler=cmd_health)
-    stats = commands.add_parser("stats", help="a server's interaction statistics from the log, as /stats show")
+    stats = commands.add_parser(
+        "stats", help="a server's interaction statistics from the log, as /stats show; without --guild, the servers"
+    )
     stats.add_argument("--db", type=Path, metavar="PATH", help="the interaction log (default: TUTOR_DB)")
-    stats.add_argument("--guild", type=int, metavar="ID", help="the server's id (Discord: Copy Server ID)")
+    stats.add_argument(
+        "--guild", type=int, metavar="ID", help="the server's id (Discord: Copy Server ID); omit it to list the servers"
+    )
     stats.add_argument("--days", type=int, default=None, metavar="N", help="days back, 1 to 365 (default 30)")
     stats.set_defaults(handler=cmd_stats)
     db = commands.add_parser("db", help="operate on the interaction log")
@@ -347,20 +351,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
     import asyncio
     import sqlite3
 
-    from bot.instructor import stats_show
+    from bot.instructor import servers_show, stats_show
 
-    if args.guild is None:
-        print(
-            "error: give --guild ID, the server's id (in Discord: right-click the server → Copy Server ID)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
     path = _database(args)
     if path is None:
         return EXIT_BAD_INPUT
-    guild = str(args.guild)
+    guild = str(args.guild) if args.guild is not None else None
     try:
-        result = asyncio.run(_with_store(path, lambda store: stats_show(store, guild, args.days)))
+        result = asyncio.run(
+            _with_store(
+                path,
+                lambda store: stats_show(store, guild, args.days) if guild else servers_show(store, args.days),
+            )
+        )
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

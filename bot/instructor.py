@@ -205,6 +205,22 @@ async def stats_show(store: LogStore, guild: str, days: int | None = None, *, to
     return stats_answer(stats, logging_on=await store.logging_enabled(guild), today=today)
 
 
+async def servers_show(store: LogStore, days: int | None = None) -> Answer:
+    """The servers in the log, for an operator at a terminal who has no server id at hand."""
+    days = _days(days)
+    servers = await store.servers(days)
+    if not servers:
+        return Answer(command="stats", title=f"Servers · last {days} days", headline="No server interactions logged.")
+    lines = tuple(f"{guild}  {count:,} interaction{'s' if count != 1 else ''}" for guild, count in servers)
+    return Answer(
+        command="stats",
+        title=f"Servers · last {days} days",
+        headline=f"{len(servers):,} server{'s' if len(servers) != 1 else ''}, busiest first. "
+        "For one of them: membrane-tutor stats --guild ID",
+        lines=lines,
+    )
+
+
 # --- /stats export ----------------------------------------------------------------------------
 
 _FORMULA_START: Final = ("=", "+", "@", "\t", "\r")

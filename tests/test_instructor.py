@@ -89,6 +89,12 @@ class FakeStore:
             unwritten=self.unwritten,
         )
 
+    async def servers(self, days: int) -> list[tuple[str, int]]:
+        self.asked_days.append(days)
+        since = self.now - dt.timedelta(days=days)
+        counts = Counter(row.guild for row in self.rows if row.guild is not None and row.at >= since)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
     async def export_csv(self, guild: str, days: int) -> str:
         self.asked_days.append(days)
         out = io.StringIO()
@@ -578,13 +584,30 @@ def test_cli_stats_refuses_bad_input_in_one_line(
     fake_db: tuple[Path, list[FakeStore]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _ = fake_db
-    assert cli.main(["stats", "--db", str(path)]) == 2
-    assert "--guild" in capsys.readouterr().err
     assert cli.main(["stats", "--db", str(tmp_path / "missing.db"), "--guild", "1"]) == 2
     assert "no interaction log" in capsys.readouterr().err
     assert cli.main(["stats", "--db", str(path), "--guild", "1", "--days", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: `days`") and err.count("\n") == 1
+
+
+def test_cli_stats_without_a_server_lists_the_servers(
+    fake_db: tuple[Path, list[FakeStore]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator at a terminal has no server id at hand: the log's servers, busiest first."""
+    path, _ = fake_db
+    assert cli.main(["stats", "--db", str(path), "--days", "30"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Servers · last 30 days" and "2 servers, busiest first" in lines[2]
+    listed = [line.strip() for line in lines if line.strip().startswith((GUILD, OTHER_GUILD))]
+    assert listed[0].startswith(f"{GUILD}  ") and listed[1] == f"{OTHER_GUILD}  1 interaction"
+    assert cli.main(["stats", "--db", str(path), "--days", "0"]) == 2
+    assert capsys.readouterr().err.startswith("error: `days`")
+
+
+async def test_servers_show_with_an_empty_log_says_so() -> None:
+    answer = await instructor.servers_show(FakeStore([]))
+    assert answer.headline == "No server interactions logged." and not answer.lines
 
 
 def test_cli_db_backup_copies_through_the_store(
@@ -618,6 +641,7 @@ def test_cli_stats_and_backup_on_a_real_sqlite_store(tmp_path: Path, capsys: pyt
                     LogRow(f"r{n}", now - dt.timedelta(hours=n), "interaction", GUILD, "5", "p", "nernst")
                     for n in range(30)
                 ]
+                + [LogRow("dm", now, "interaction", None, "6", "p", "nernst")]
             )
         finally:
             await store.close()
@@ -626,6 +650,9 @@ def test_cli_stats_and_backup_on_a_real_sqlite_store(tmp_path: Path, capsys: pyt
     assert cli.main(["stats", "--db", str(path), "--guild", GUILD]) == 0
     out = capsys.readouterr().out
     assert "30 interactions in the last 30 days." in out and "/nernst 30" in out
+    assert cli.main(["stats", "--db", str(path)]) == 0
+    servers = capsys.readouterr().out
+    assert f"{GUILD}  30 interactions" in servers and "None" not in servers  # a DM has no server
     target = tmp_path / "copy.db"
     assert cli.main(["db", "backup", str(target), "--db", str(path)]) == 0
     assert target.stat().st_size > 0

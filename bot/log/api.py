@@ -70,6 +70,10 @@ class LogStore(Protocol):
 
     async def stats(self, guild: str, days: int) -> Stats: ...
 
+    async def servers(self, days: int) -> list[tuple[str, int]]:
+        """Servers with interactions in the last ``days`` days and how many, busiest first:
+        what an operator needs to find a server's id for ``membrane-tutor stats --guild``."""
+
     async def export_csv(self, guild: str, days: int) -> str: ...
 
     async def rows_for(self, user: str) -> list[LogRow]: ...

@@ -375,6 +375,17 @@ class SqliteStore:
             rows = await self._fetchall("SELECT logging FROM guild_settings WHERE guild = ?", (guild,))
         return bool(rows[0][0]) if rows else True
 
+    async def servers(self, days: int, *, now: dt.datetime | None = None) -> list[tuple[str, int]]:
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT guild, COUNT(*) AS n FROM interactions WHERE at >= ? AND kind = 'interaction' "
+                "AND guild IS NOT NULL GROUP BY guild ORDER BY n DESC, guild",
+                (_since(days, now),),
+            )
+        return [(str(guild), int(count)) for guild, count in rows]
+
     async def stats(self, guild: str, days: int, *, limit: int = 10, now: dt.datetime | None = None) -> Stats:
         """What ``/stats show`` reports: three grouped queries over the ``(guild, at)`` index."""
         if days < 1:
