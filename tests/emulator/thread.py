@@ -55,6 +55,12 @@ class EmulatorThread:
             try:
                 loop.run_forever()
             finally:
+                # As asyncio.run does: what a test left waiting is cancelled and finishes, rather
+                # than being destroyed pending (a "never awaited" warning at interpreter exit).
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
 
