@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import hdrs, web
 
@@ -59,6 +59,15 @@ def discord_error(status: int, code: int, message: str, errors: dict[str, Any] |
     if errors:
         body["errors"] = errors
     return json_response(body, status)
+
+
+class Refused(Exception):
+    """Raised by a route's checks with Discord's error response; the middleware sends it, so
+    handlers read as the happy path instead of passing error responses back up."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 def query_bool(value: str | None) -> bool:
@@ -172,6 +181,8 @@ class Rest:
         unknown = False
         try:
             response = await handler(request)
+        except Refused as refused:
+            response = refused.response
         except web.HTTPMethodNotAllowed:
             response, unknown = discord_error(405, 0, "405: Method Not Allowed"), True
         except web.HTTPNotFound:
@@ -197,11 +208,10 @@ class Rest:
         self.emu.signal.pulse()
         return response
 
-    def _auth(self, request: web.Request) -> web.Response | None:
+    def _auth(self, request: web.Request) -> None:
         """Bot routes need ``Authorization: Bot <token>``; anything else is Discord's bare 401."""
-        if request.headers.get(hdrs.AUTHORIZATION) == f"Bot {self.emu.token}":
-            return None
-        return self._refuse(request, 401, 0, "401: Unauthorized", [])
+        if request.headers.get(hdrs.AUTHORIZATION) != f"Bot {self.emu.token}":
+            self._refuse(request, 401, 0, "401: Unauthorized", [])
 
     def _refuse(
         self,
@@ -211,7 +221,7 @@ class Rest:
         message: str,
         issues: list[Issue],
         interaction: InteractionRecord | None = None,
-    ) -> web.Response:
+    ) -> NoReturn:
         """Answer like Discord and record why, so a test can assert nothing was refused."""
         errors = form_errors(issues) if issues else {}
         body: Body | None = request.get(BODY_KEY)
@@ -231,19 +241,19 @@ class Rest:
                 interaction_id=interaction.id if interaction else None,
             )
         )
-        return discord_error(status, code, message, errors)
+        raise Refused(discord_error(status, code, message, errors))
 
     def _invalid(
         self, request: web.Request, issues: list[Issue], interaction: InteractionRecord | None = None
-    ) -> web.Response:
-        return self._refuse(request, 400, L.ERR_INVALID_FORM_BODY, "Invalid Form Body", issues, interaction)
+    ) -> NoReturn:
+        self._refuse(request, 400, L.ERR_INVALID_FORM_BODY, "Invalid Form Body", issues, interaction)
 
-    async def _body(self, request: web.Request) -> Body | web.Response:
+    async def _body(self, request: web.Request) -> Body:
         try:
             body = await read_body(request)
         except BodyError:
             request[BODY_KEY] = Body()
-            return self._refuse(request, 400, L.ERR_INVALID_JSON, "The request body contains invalid JSON.", [])
+            self._refuse(request, 400, L.ERR_INVALID_JSON, "The request body contains invalid JSON.", [])
         request[BODY_KEY] = body
         return body
 
@@ -268,15 +278,13 @@ class Rest:
 
     async def get_me(self, request: web.Request) -> web.Response:
         """``GET /users/@me``: what ``Client.login`` (``static_login``) calls first."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         me = self.emu.bot_user.payload() | {"verified": True, "mfa_enabled": False, "locale": "en-US", "email": None}
         return self._ok(request, me)
 
     async def get_application(self, request: web.Request) -> web.Response:
         """``GET /oauth2/applications/@me``: ``Client.login`` reads the application id and flags here."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         return self._ok(request, self.emu.application_payload())
 
     async def get_gateway(self, request: web.Request) -> web.Response:
@@ -285,46 +293,37 @@ class Rest:
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
         """``GET /gateway/bot``: URL, shard count and session start limits."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
         return self._ok(request, {"url": self.emu.gateway_base, "shards": 1, "session_start_limit": limit})
 
     # --- commands ----------------------------------------------------------------------------------------
 
-    def _scope(self, request: web.Request) -> int | web.Response | None:
+    def _scope(self, request: web.Request) -> int | None:
         if request.match_info["app_id"] != str(self.emu.application_id):
-            return self._refuse(request, 403, 50001, "Missing Access", [])
+            self._refuse(request, 403, 50001, "Missing Access", [])
         guild_id = request.match_info.get("guild_id")
         if guild_id is None:
             return None
         if not any(str(g.id) == guild_id for g in self.emu.guilds):
-            return self._refuse(request, 403, 50001, "Missing Access", [])
+            self._refuse(request, 403, 50001, "Missing Access", [])
         return int(guild_id)
 
     async def get_commands(self, request: web.Request) -> web.Response:
         """List the stored commands of a scope."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         scope = self._scope(request)
-        if isinstance(scope, web.Response):
-            return scope
         return self._ok(request, self.emu.commands(scope))
 
     async def put_commands(self, request: web.Request) -> web.Response:
         """Bulk overwrite (what ``CommandTree.sync`` sends): validate, assign ids, store, return."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         scope = self._scope(request)
-        if isinstance(scope, web.Response):
-            return scope
         issues = merge(check_commands(body.data), self._schema_issues(request, body))
         if issues:
             self.emu.syncs.append(SyncRecord(scope, body.data, [], 400))
-            return self._invalid(request, issues)
+            self._invalid(request, issues)
         stored = self.emu.store_commands(scope, body.data or [])
         self.emu.syncs.append(SyncRecord(scope, body.data, stored, 200))
         return self._ok(request, stored)
@@ -339,11 +338,9 @@ class Rest:
         """
         received = time.monotonic()
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         rec = self.emu.interaction_by_id(request.match_info["interaction_id"])
         if rec is None or rec.token != request.match_info["token"]:
-            return self._refuse(request, 404, L.ERR_UNKNOWN_INTERACTION, "Unknown interaction", [])
+            self._refuse(request, 404, L.ERR_UNKNOWN_INTERACTION, "Unknown interaction", [])
         elapsed = received - (rec.dispatched_at if rec.dispatched_at is not None else received)
         data = body.data if isinstance(body.data, dict) else {}
         ctype = data.get("type") if isinstance(data.get("type"), int) else None
@@ -351,14 +348,14 @@ class Rest:
         rec.callbacks.append(attempt)
         if rec.initial is not None:
             attempt.status = 400
-            return self._refuse(
+            self._refuse(
                 request, 400, L.ERR_ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.", [], rec
             )
         if elapsed > rec.deadline:
             attempt.status = 404
             rec.late = True
             self.emu.signal.pulse()
-            return self._refuse(request, 404, L.ERR_UNKNOWN_INTERACTION, "Unknown interaction", [], rec)
+            self._refuse(request, 404, L.ERR_UNKNOWN_INTERACTION, "Unknown interaction", [], rec)
         issues: list[Issue] = []
         cdata = data.get("data")
         if ctype is not None and ctype not in ALLOWED_CALLBACKS.get(rec.type, set()):
@@ -380,13 +377,13 @@ class Rest:
         if issues:
             attempt.status = 400
             self.emu.signal.pulse()
-            return self._invalid(request, issues, rec)
+            self._invalid(request, issues, rec)
         if ctype == 4 and is_empty_message(cdata if isinstance(cdata, dict) else {}, body.files):
             attempt.status = 400
-            return self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [], rec)
+            self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [], rec)
         if self._too_large(body.files, rec.attachment_size_limit):
             attempt.status = 413
-            return self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [], rec)
+            self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [], rec)
         message = self.emu.accept_callback(rec, ctype or 0, cdata if isinstance(cdata, dict) else {}, body.files)
         attempt.status = 200 if query_bool(request.query.get("with_response")) else 204
         attempt.accepted = True
@@ -400,57 +397,49 @@ class Rest:
 
     # --- webhooks (follow-ups and edits) ---------------------------------------------------------------------
 
-    def _webhook_interaction(self, request: web.Request) -> InteractionRecord | web.Response:
+    def _webhook_interaction(self, request: web.Request) -> InteractionRecord:
         if request.match_info["app_id"] != str(self.emu.application_id):
-            return self._refuse(request, 404, L.ERR_UNKNOWN_WEBHOOK, "Unknown Webhook", [])
+            self._refuse(request, 404, L.ERR_UNKNOWN_WEBHOOK, "Unknown Webhook", [])
         rec = self.emu.interaction_by_token(request.match_info["token"])
         if rec is None:
-            return self._refuse(request, 401, L.ERR_INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token", [])
+            self._refuse(request, 401, L.ERR_INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token", [])
         now = time.monotonic()
         start = rec.dispatched_at if rec.dispatched_at is not None else rec.created_at
         if now - start > rec.token_lifetime or (rec.initial is None and now - start > rec.deadline):
             # "If the 3 second deadline is exceeded, the token will be invalidated"; tokens last 15 min.
-            return self._refuse(request, 401, L.ERR_INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token", [], rec)
+            self._refuse(request, 401, L.ERR_INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token", [], rec)
         if rec.initial is None:
-            return self._refuse(request, 404, L.ERR_UNKNOWN_WEBHOOK, "Unknown Webhook", [], rec)
+            self._refuse(request, 404, L.ERR_UNKNOWN_WEBHOOK, "Unknown Webhook", [], rec)
         return rec
 
-    def _webhook_message(self, request: web.Request) -> tuple[InteractionRecord, MessageRecord] | web.Response:
+    def _webhook_message(self, request: web.Request) -> tuple[InteractionRecord, MessageRecord]:
         """The interaction and the message a ``…/messages/{id|@original}`` route names, or Discord's error."""
         rec = self._webhook_interaction(request)
-        if isinstance(rec, web.Response):
-            return rec
         msg = self._target(request, rec)
-        if isinstance(msg, web.Response):
-            return msg
         return rec, msg
 
-    def _target(self, request: web.Request, rec: InteractionRecord) -> MessageRecord | web.Response:
+    def _target(self, request: web.Request, rec: InteractionRecord) -> MessageRecord:
         mid = request.match_info.get("message_id")
         msg = rec.original if mid is None else next((m for m in rec.messages() if str(m.id) == mid), None)
         if msg is None or msg.deleted:
-            return self._refuse(request, 404, L.ERR_UNKNOWN_MESSAGE, "Unknown Message", [], rec)
+            self._refuse(request, 404, L.ERR_UNKNOWN_MESSAGE, "Unknown Message", [], rec)
         return msg
 
     async def post_followup(self, request: web.Request) -> web.Response:
         """``POST /webhooks/{app}/{token}``: a follow-up (``wait`` is always true for interactions)."""
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         rec = self._webhook_interaction(request)
-        if isinstance(rec, web.Response):
-            return rec
         data = body.data if isinstance(body.data, dict) else {}
         issues = merge(
             check_message(data, files=body.files, allowed_flags=L.CALLBACK_MESSAGE_FLAGS),
             self._schema_issues(request, body),
         )
         if issues:
-            return self._invalid(request, issues, rec)
+            self._invalid(request, issues, rec)
         if is_empty_message(data, body.files):
-            return self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [], rec)
+            self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [], rec)
         if self._too_large(body.files, rec.attachment_size_limit):
-            return self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [], rec)
+            self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [], rec)
         if rec.original is not None and rec.original.loading and not rec.followups:
             # "When using this endpoint directly after responding … with DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
             # this endpoint will function as Edit Original Interaction Response" (ephemeral flag ignored).
@@ -458,7 +447,7 @@ class Rest:
             return self._ok(request, message.payload())
         if rec.user_install_only and len(rec.followups) >= L.USER_INSTALL_FOLLOWUPS_MAX:
             rec.rejected_followups += 1
-            return self._refuse(
+            self._refuse(
                 request,
                 400,
                 L.ERR_MAX_FOLLOWUPS,
@@ -473,26 +462,20 @@ class Rest:
         """``GET …/messages/@original`` or ``/{id}``."""
         request[BODY_KEY] = Body()
         found = self._webhook_message(request)
-        if isinstance(found, web.Response):
-            return found
         _, msg = found
         return self._ok(request, msg.payload())
 
     async def patch_webhook_message(self, request: web.Request) -> web.Response:
         """``PATCH …/messages/@original`` or ``/{id}``: edit, with Discord's attachment semantics."""
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         found = self._webhook_message(request)
-        if isinstance(found, web.Response):
-            return found
         rec, msg = found
         data = body.data if isinstance(body.data, dict) else {}
         issues = merge(check_message(data, files=body.files), self._schema_issues(request, body))
         if issues:
-            return self._invalid(request, issues, rec)
+            self._invalid(request, issues, rec)
         if self._too_large(body.files, rec.attachment_size_limit):
-            return self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [], rec)
+            self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [], rec)
         message = self.emu.edit_message(rec, msg, data, body.files)
         return self._ok(request, message.payload())
 
@@ -500,8 +483,6 @@ class Rest:
         """``DELETE …/messages/@original`` or ``/{id}``: 204."""
         request[BODY_KEY] = Body()
         found = self._webhook_message(request)
-        if isinstance(found, web.Response):
-            return found
         _, msg = found
         msg.deleted = True
         self.emu.signal.pulse()
@@ -511,31 +492,27 @@ class Rest:
 
     async def get_channel(self, request: web.Request) -> web.Response:
         """``GET /channels/{id}`` for the guild's channels and known DMs."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         channel = self.emu.channel_by_id(request.match_info["channel_id"])
         if channel is None:
-            return self._refuse(request, 404, 10003, "Unknown Channel", [])
+            self._refuse(request, 404, 10003, "Unknown Channel", [])
         return self._ok(request, channel.payload())
 
     async def post_channel_message(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/messages``: a plain bot message, validated like the rest."""
-        if refused := self._auth(request):
-            return refused
+        self._auth(request)
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         channel = self.emu.channel_by_id(request.match_info["channel_id"])
         if channel is None:
-            return self._refuse(request, 404, 10003, "Unknown Channel", [])
+            self._refuse(request, 404, 10003, "Unknown Channel", [])
         data = body.data if isinstance(body.data, dict) else {}
         issues = merge(check_message(data, files=body.files), self._schema_issues(request, body))
         if issues:
-            return self._invalid(request, issues)
+            self._invalid(request, issues)
         if is_empty_message(data, body.files):
-            return self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [])
+            self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [])
         if self._too_large(body.files, L.DEFAULT_ATTACHMENT_SIZE_LIMIT):
-            return self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [])
+            self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [])
         message = await self.emu.create_channel_message(channel, data, body.files)
         return self._ok(request, message.payload())
 
