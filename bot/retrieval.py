@@ -158,10 +158,14 @@ def normalise(text: str) -> list[str]:
     return [word for word in _WORD.findall(lowered) if word not in _STOPWORDS]
 
 
+SHORTEST_CORRECTED: Final = 5
+"""Shorter words are never corrected: too many real words lie one letter from each other."""
+
+
 @functools.cache
 def _english_words() -> frozenset[str]:
-    """English words (pyspellchecker's dictionary, from subtitles and Wikipedia)."""
-    return frozenset(SpellChecker().word_frequency.keys())
+    """pyspellchecker's English dictionary, the words long enough to be corrected at all."""
+    return frozenset(word for word in SpellChecker().word_frequency if len(word) >= SHORTEST_CORRECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +322,7 @@ class AskIndex:
         nor "glycolysis" of "glycosides", and a question about them is not one the notes
         can answer. Other forms of a word the notes use meet it through the stemmer.
         """
-        if len(word) < 5 or word.isdigit() or word in _english_words():
+        if len(word) < SHORTEST_CORRECTED or word.isdigit() or word in _english_words():
             return word
         candidates = [w for w in self._by_initial.get(word[0], ()) if abs(len(w) - len(word)) <= 2]
         found = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
