@@ -7,7 +7,7 @@ question and topic text: ion symbols and the usual abbreviations spelled out (K+
 potassium, RMP → resting membrane potential), a lab value read as a nurse reads it, and
 English stemming. A question's misspelled words are mapped to the nearest word the
 notes use, and the words students use for an idea (``knowledge/vocabulary.yaml``:
-"numbing shot", "heart attack", "formula") bring in the notes' words for it.
+"numbing shot", "heart attack", "Q10") bring in the notes' words for it.
 
 Confidence is the probability that the best topic is the right answer, from the share
 of the question's information it explains (its score over the most any topic could
@@ -173,8 +173,8 @@ class Synonym:
     """Words students use for an idea (``say``), and the words the notes use for it (``means``).
 
     Curated beside the notes in ``knowledge/vocabulary.yaml``, because no ranking function
-    knows that a "numbing shot" is a local anaesthetic or that a "formula" is the
-    equation. A question keeps its own words; the notes' words are added to them.
+    knows that a "numbing shot" is a local anaesthetic or that a "heart attack" is
+    ischaemia. A question keeps its own words; the notes' words are added to them.
     """
 
     say: tuple[str, ...]
@@ -373,6 +373,11 @@ class AskIndex:
         return total
 
 
+TINY: Final = 1e-6
+RIDGE: Final = 1e-3
+"""A touch of L2 penalty, so the fit stays finite even if the calibration set separates perfectly."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConfidenceModel:
     """How likely the best topic is the right answer, from two things about the match: the
@@ -394,11 +399,6 @@ class ConfidenceModel:
         return 1 / (1 + math.exp(-min(max(z, -60.0), 60.0)))
 
 
-TINY: Final = 1e-6
-RIDGE: Final = 1e-3
-"""A touch of L2 penalty, so the fit stays finite even if the calibration set separates perfectly."""
-
-
 def fit_confidence(features: np.ndarray, right: np.ndarray) -> ConfidenceModel:
     """Logistic regression of "answering would be right" on log share and log score, by
     Newton's method (three parameters, a few iterations)."""
@@ -413,6 +413,11 @@ def fit_confidence(features: np.ndarray, right: np.ndarray) -> ConfidenceModel:
         if np.abs(step).max() < 1e-10:
             break
     return ConfidenceModel(float(weights[0]), float(weights[1]), float(weights[2]), logistic=True)
+
+
+NOISE: Final = 1
+"""Calibration questions a threshold may get wrong beyond the best and still count as
+best: the count is flat over a wide range, and its exact peak moves with any one question."""
 
 
 def calibrate(index: AskIndex, calibration: list[tuple[str, str | None]]) -> tuple[ConfidenceModel, float]:
@@ -443,11 +448,6 @@ def calibrate(index: AskIndex, calibration: list[tuple[str, str | None]]) -> tup
         )
     near_best = [threshold for threshold, count in right.items() if count >= max(right.values()) - NOISE]
     return model, (min(near_best) + max(near_best)) / 2
-
-
-NOISE: Final = 1
-"""Calibration questions a threshold may get wrong beyond the best and still count as
-best: the count is flat over a wide range, and its exact peak moves with any one question."""
 
 
 def load_calibration(path: Path | None = None) -> list[tuple[str, str | None]]:
