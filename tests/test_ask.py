@@ -226,3 +226,23 @@ def test_everyday_words_the_vocabulary_could_claim_are_not_physiology(services: 
     outside it: an analogy (a door for a gate, a garden hose for a cable) or an everyday
     word (dentist, formula) would drag everyday questions into the notes."""
     assert not services.ask.rank(question).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("what is the resting membrane potential", "resting-membrane-potential"),
+        ("what is an action potential", "action-potential"),
+        ("what is depolarization", "depolarization-hyperpolarization-repolarization"),
+        ("what is the equilibrium potential", "equilibrium-potential"),
+        ("what is the nernst equation", "nernst-equation"),
+        ("what are leak channels", "leak-channels"),
+        ("what is hyperkalemia", "hyperkalemia"),
+        ("refractory period", "refractory-periods"),
+    ],
+)
+def test_the_plainest_questions_are_answered(services: Services, question: str, slug: str) -> None:
+    """A topic's own name, asked bare: the commonest questions, and the ones with the least
+    evidence (few words, all common in the notes), so the first a stricter model would drop."""
+    ranking = services.ask.rank(question)
+    assert ranking.answered and ranking.best is not None and ranking.best.slug == slug
