@@ -211,12 +211,11 @@ async def servers_show(store: LogStore, days: int | None = None) -> Answer:
     servers = await store.servers(days)
     if not servers:
         return Answer(command="stats", title=f"Servers · last {days} days", headline="No server interactions logged.")
-    lines = tuple(f"{guild}  {count:,} interaction{'s' if count != 1 else ''}" for guild, count in servers)
+    lines = tuple(f"{guild}  {_count(count, 'interaction')}" for guild, count in servers)
     return Answer(
         command="stats",
         title=f"Servers · last {days} days",
-        headline=f"{len(servers):,} server{'s' if len(servers) != 1 else ''}, busiest first. "
-        "For one of them: membrane-tutor stats --guild ID",
+        headline=f"{_count(len(servers), 'server')}, busiest first. For one of them: membrane-tutor stats --guild ID",
         lines=lines,
     )
 

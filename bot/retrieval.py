@@ -266,9 +266,10 @@ class AskIndex:
         self._stemmer = Stemmer.Stemmer("english")
         texts = [_fields(topic) for topic in self.topics]
         self._words = {word for text in texts for value in text.values() for word in normalise(value)}
-        self._synonyms, self.vocabulary_problems = self._read_vocabulary(vocabulary or [])
+        vocabulary = vocabulary or []
+        self._synonyms, self.vocabulary_problems = self._read_vocabulary(vocabulary)
         self._longest_phrase = max(map(len, self._synonyms), default=0)
-        self._words |= {word for synonym in vocabulary or [] for say in synonym.say for word in normalise(say)}
+        self._words |= {word for synonym in vocabulary for say in synonym.say for word in normalise(say)}
         self._by_initial: dict[str, list[str]] = {}
         for word in sorted(self._words):
             self._by_initial.setdefault(word[0], []).append(word)

@@ -160,13 +160,21 @@ def _unreachable(error: Exception) -> int:
     return EXIT_FAILED
 
 
-def run(settings: Settings) -> int:
-    """Connect to Discord and answer until SIGTERM or SIGINT."""
+def _token_and_endpoints(settings: Settings) -> str | None:
+    """The token, with discord.py pointed at the configured endpoints; None, said on stderr, without one."""
     token = settings.token()
     if token is None:
         print(MISSING_TOKEN, file=sys.stderr)
-        return EXIT_USAGE
+        return None
     point_at(settings)
+    return token
+
+
+def run(settings: Settings) -> int:
+    """Connect to Discord and answer until SIGTERM or SIGINT."""
+    token = _token_and_endpoints(settings)
+    if token is None:
+        return EXIT_USAGE
     try:
         return asyncio.run(_run(token, settings))
     except (OSError, aiohttp.ClientError) as error:
@@ -175,11 +183,9 @@ def run(settings: Settings) -> int:
 
 def sync(settings: Settings, guild_id: int | None) -> int:
     """Register the slash commands (globally, or copied to one server for testing) and exit."""
-    token = settings.token()
+    token = _token_and_endpoints(settings)
     if token is None:
-        print(MISSING_TOKEN, file=sys.stderr)
         return EXIT_USAGE
-    point_at(settings)
     try:
         return asyncio.run(_sync(token, guild_id, settings))
     except discord.HTTPException as error:

@@ -322,12 +322,18 @@ class Gateway:
         else:
             await self._close(conn, L.CLOSE_UNKNOWN_OPCODE, "Unknown opcode.")
 
-    async def _identify(self, conn: Connection, d: dict[str, Any]) -> None:
+    async def _authenticated(self, conn: Connection, d: dict[str, Any]) -> bool:
+        """IDENTIFY and RESUME alike: once per connection, with the bot's token; else Discord's close."""
         if conn.session is not None:
             await self._close(conn, L.CLOSE_ALREADY_AUTHENTICATED, "Already authenticated.")
-            return
+            return False
         if d.get("token") != self.emu.token:
             await self._close(conn, L.CLOSE_AUTHENTICATION_FAILED, "Authentication failed.")
+            return False
+        return True
+
+    async def _identify(self, conn: Connection, d: dict[str, Any]) -> None:
+        if not await self._authenticated(conn, d):
             return
         intents = d.get("intents")
         if not isinstance(intents, int) or intents < 0:
@@ -357,11 +363,7 @@ class Gateway:
             await self._flush(conn, session, after=0)
 
     async def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
-        if conn.session is not None:
-            await self._close(conn, L.CLOSE_ALREADY_AUTHENTICATED, "Already authenticated.")
-            return
-        if d.get("token") != self.emu.token:
-            await self._close(conn, L.CLOSE_AUTHENTICATION_FAILED, "Authentication failed.")
+        if not await self._authenticated(conn, d):
             return
         session = self.sessions.get(str(d.get("session_id")))
         seq = d.get("seq")
