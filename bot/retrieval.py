@@ -12,7 +12,12 @@ notes use, and the words students use for an idea (``knowledge/vocabulary.yaml``
 Confidence is the probability that the best topic is the right answer, from the share
 of the question's information it explains (its score over the most any topic could
 score for those words; a word the notes never use counts as unexplained) and from how
-much it explains (the score itself). The model and the threshold below which the bot
+much it explains (the score itself). A topic's own name is evidence too: a question that
+is (most of) a title or a slug, such as "what is the resting potential", scores for that
+topic the share of the name it asks for, weighed word by word by how rare each word is in
+the notes, so "resting potential" is the resting membrane potential ("membrane" is in
+every topic and says little) rather than the cardiac resting potential ("cardiac" is in
+few and says much). The model and the threshold below which the bot
 declines come from the calibration questions alone (``knowledge/ask-calibration.yaml``),
 fitted when the index is built.
 """
@@ -231,6 +236,22 @@ class Ranking:
         return [m.topic for m in self.matches[:count]]
 
 
+_PARENTHESES: Final = re.compile(r"\([^()]*\)")
+
+
+def topic_names(topic: Topic) -> set[str]:
+    """What a topic is called: its title, the title's head before a colon, both without
+    what stands in parentheses, and its slug's words ("Resting potential of ventricular
+    myocytes (I_K1)" is also "cardiac resting potential")."""
+    head = topic.title.partition(":")[0]
+    return {
+        topic.title,
+        head,
+        *(_PARENTHESES.sub(" ", text) for text in (topic.title, head)),
+        topic.slug.replace("-", " "),
+    }
+
+
 FIELDS: Final = (("asked", 3.0), ("keywords", 2.0), ("summary", 1.0), ("body", 0.5))
 """Where a topic's words come from, and how much a match there counts: how students ask
 (title and questions) most, the prose least, since body text mentions neighbouring ideas."""
@@ -283,6 +304,18 @@ class AskIndex:
             frequency = Counter(stem for document in documents for stem in set(document))
             idf = {stem: math.log(1 + (count - df + 0.5) / (df + 0.5)) for stem, df in frequency.items()}
             self._fields.append(_FieldIndex(bm25, idf, weight))
+        topic_frequency = Counter(
+            stem for text in texts for stem in set(self._stems(normalise(" ".join(text.values()))))
+        )
+        self._rarity = {stem: math.log(1 + (count - df + 0.5) / (df + 0.5)) for stem, df in topic_frequency.items()}
+        self._names = [
+            [
+                (name, self._weight(name))
+                for name in {frozenset(self._stems(normalise(text))) for text in topic_names(topic)}
+                if name
+            ]
+            for topic in self.topics
+        ]
         self._cache: dict[str, Ranking] = {}
         self.model, self.threshold = calibrate(self, calibration or [])
 
@@ -351,7 +384,8 @@ class AskIndex:
 
     def _match(self, question: str) -> tuple[tuple[Match, ...], float]:
         """The five best topics, and the share of the question's information the best explains:
-        its score over the most any topic could score for these words."""
+        its score over the most any topic could score for these words. A topic whose name
+        the question asks for scores at least that share (:meth:`_name_share`) of the most."""
         stems = self._query(question)
         if not stems:
             return (), 0.0
@@ -360,9 +394,33 @@ class AskIndex:
             known = [stem for stem in stems if stem in field.idf]
             if known:
                 scores += field.weight * np.asarray(field.bm25.get_scores(known), dtype=float)
-        order = np.argsort(-scores)[:5]
-        share = float(scores[order[0]] / self._ceiling(stems))
+        ceiling = self._ceiling(stems)
+        asked = set(stems)
+        weight = self._weight(asked)
+        named = np.array([self._name_share(asked, weight, names) for names in self._names])
+        scores = np.maximum(scores, named * ceiling)
+        order = np.argsort(-scores, kind="stable")[:5]
+        share = float(scores[order[0]] / ceiling)
         return tuple(Match(self.topics[i], float(scores[i])) for i in order), share
+
+    def _weight(self, stems: set[str] | frozenset[str]) -> float:
+        """The information in these words: each one's rarity across the topics (a word no
+        topic uses is as rare as can be)."""
+        return sum(self._rarity.get(stem, self._unknown_idf) for stem in stems)
+
+    def _name_share(self, asked: set[str], weight: float, names: list[tuple[frozenset[str], float]]) -> float:
+        """How nearly the question is one of the topic's names: the share of the name's
+        information it asks for, times the share of its own information that is the name.
+        1 for the name itself; "resting potential" is most of "resting membrane potential"
+        and little of "cardiac resting potential"; the name amid a longer question counts
+        only for the part of the question it is. ``weight`` is the question's information,
+        each name comes with its own."""
+        best = 0.0
+        for name, name_weight in names:
+            common = self._weight(asked & name)
+            if common > 0:
+                best = max(best, common * common / (name_weight * weight))
+        return best
 
     def _ceiling(self, stems: list[str]) -> float:
         """The most a topic could score for these words: each word's best field, saturated."""

@@ -246,3 +246,44 @@ def test_the_plainest_questions_are_answered(services: Services, question: str, 
     evidence (few words, all common in the notes), so the first a stricter model would drop."""
     ranking = services.ask.rank(question)
     assert ranking.answered and ranking.best is not None and ranking.best.slug == slug
+
+
+def _short_name(title: str) -> str:
+    """A title as a student shortens it: the head before a colon, nothing in parentheses."""
+    return " ".join(re.sub(r"\([^()]*\)", " ", title.partition(":")[0]).split()).lower()
+
+
+def test_every_topic_is_answered_when_asked_by_its_name(services: Services) -> None:
+    """Each topic's title, its slug's words and its short name, asked as a question, are
+    answered with that topic (the terminal has no autocomplete: a name is how one asks)."""
+    misses = []
+    for topic in services.knowledge:
+        slug_words = topic.slug.replace("-", " ")
+        for question in (topic.title, slug_words, f"what is {slug_words}", f"what is {_short_name(topic.title)}?"):
+            ranking = services.ask.rank(question)
+            if not (ranking.answered and ranking.best is not None and ranking.best.slug == topic.slug):
+                misses.append((question, topic.slug, ranking.best.slug if ranking.best else None))
+    assert misses == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is the resting potential",
+        "what is resting potential",
+        "resting potential",
+        "the resting membrane potential?",
+        "/ask question:what is the resting potential",
+    ],
+)
+def test_a_short_form_of_a_name_is_that_topic_not_a_narrower_one(services: Services, question: str) -> None:
+    """ "Resting potential" leaves out "membrane" (in every topic: little information) and
+    not "cardiac" (in few): it is the resting membrane potential, not the cardiac one."""
+    request = parse_invocation(question) if question.startswith("/") else Request("ask", {"question": question})
+    result = answer(request, services)
+    assert result.answered and result.topic == "resting-membrane-potential"
+
+
+@pytest.mark.parametrize("question", ["what is the resting potential of a banana", "what is a potential well"])
+def test_a_name_inside_a_longer_off_topic_question_is_no_answer(services: Services, question: str) -> None:
+    assert not services.ask.rank(question).answered
