@@ -9,7 +9,7 @@ the engine enforce. No discord import here: the Discord adapter translates
 from __future__ import annotations
 
 import math
-import shlex
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -435,58 +435,126 @@ def shown(text: str, limit: int = 40) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
+_QUOTES: Final = "'\""
+_UNBALANCED: Final = "Unbalanced quotes: close the quote or leave it out."
+
+
+def takes_the_rest(option: OptionSpec) -> bool:
+    """Text the user writes in words (a question, a topic): in typed text its value runs to the
+    next ``name:`` of one of the command's options, as Discord's client reads it, so an
+    apostrophe or a lone quote in it is just a character."""
+    return option.type is OptionType.STRING and not option.choices
+
+
+def _word(text: str, start: int) -> tuple[str, int]:
+    """One word of typed text from ``start`` and where it ends: a quote ('…' or "…") groups
+    spaces into the word and is removed, as in a shell; there are no backslash escapes."""
+    parts: list[str] = []
+    at = start
+    while at < len(text) and not text[at].isspace():
+        if text[at] in _QUOTES:
+            close = text.find(text[at], at + 1)
+            if close < 0:
+                raise InputError(_UNBALANCED)
+            parts.append(text[at + 1 : close])
+            at = close + 1
+        else:
+            parts.append(text[at])
+            at += 1
+    return "".join(parts), at
+
+
+def _skip_spaces(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def _next_word(text: str, at: int) -> tuple[str, int] | None:
+    """The word after any spaces from ``at`` and where it ends; None at the end of the text."""
+    at = _skip_spaces(text, at)
+    return _word(text, at) if at < len(text) else None
+
+
+def _rest_of_text(text: str, start: int, spec: CommandSpec) -> tuple[str, int]:
+    """A free-text value from ``start``: up to the next word that begins with the ``name:`` of
+    one of ``spec``'s options (or the end), spaces trimmed, and one pair of quotes around the
+    whole value removed (``question:"…"``)."""
+    names = "|".join(re.escape(option.name) for option in spec.options)
+    following = re.compile(rf"\s[{_QUOTES}]?(?:{names}):", re.IGNORECASE).search(text, start)
+    end = following.start() if following else len(text)
+    value = text[start:end].strip()
+    if len(value) >= 2 and value[0] in _QUOTES and value[-1] == value[0]:
+        value = value[1:-1]
+    return value, end
+
+
 def parse_invocation(text: str) -> Request:
-    """Parse terminal text such as ``/nernst ion:K inside:140 outside:5``."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError:
-        raise InputError("Unbalanced quotes: close the quote or leave it out.") from None
-    if not tokens:
+    """Parse terminal text such as ``/nernst ion:K inside:140 outside:5``.
+
+    Options are ``name:value`` words; a value with spaces may be quoted (``ion:"K⁺ (potassium)"``).
+    A free-text value (``/ask question:what's the resting potential?``) needs no quotes: it
+    runs to the next ``name:`` of a known option, as on Discord (:func:`takes_the_rest`).
+    """
+    head = _next_word(text, 0)
+    if head is None:
         raise InputError("Type a command, e.g. /restpot or /nernst ion:K (or `help`).")
-    name = tokens[0].removeprefix("/").lower()
+    typed, at = head
+    name = typed.removeprefix("/").lower()
     spec = COMMANDS.get(name)
     if spec is None:
         known = ", ".join(f"/{command}" for command in COMMANDS)
-        raise InputError(f"Unknown command `{shown(tokens[0])}`: the commands are {known}.")
-    tokens = tokens[1:]
+        raise InputError(f"Unknown command `{shown(typed)}`: the commands are {known}.")
     if spec.is_group:  # the first word after a group's name is the subcommand
-        spec, tokens = _subcommand(spec, tokens)
-    options: dict[str, Any] = {}
-    raw_values: dict[str, list[str]] = {}
-    last: OptionSpec | None = None
-    for token in tokens:
-        key, separator, raw = token.partition(":")
-        option = spec.option(key.lower()) if separator else None
-        if option is None and last is not None and last.free_text:  # the words of a question
-            raw_values[last.name].append(token)
-            continue
-        if not separator:
-            example = spec.examples[-1] if spec.examples else f"/{spec.qualified_name}"
-            raise InputError(f"Write options as name:value, e.g. {example} (got `{shown(token)}`).")
-        if option is None:
-            names = ", ".join(o.name for o in spec.options)
-            known = f"its options are {names}" if names else "it takes no options"
-            raise InputError(f"Unknown option `{shown(key)}` for /{spec.qualified_name}: {known}.")
+        spec, at = _subcommand(spec, text, at)
+    raw_values: dict[str, str] = {}
+    while (at := _skip_spaces(text, at)) < len(text):
+        option, raw, at = _option_at(text, at, spec)
         if option.name in raw_values:
             raise InputError(f"`{option.name}` is given twice: give it once.", option=option.name)
-        raw_values[option.name] = [raw]
-        last = option
-    for name, words in raw_values.items():
-        option = spec.option(name)
+        raw_values[option.name] = raw
+    options: dict[str, Any] = {}
+    for option_name, raw in raw_values.items():
+        option = spec.option(option_name)
         assert option is not None
-        options[name] = coerce(option, " ".join(words))
+        options[option_name] = coerce(option, raw)
     return Request(spec.qualified_name, check_required(spec, options))
 
 
-def _subcommand(group: CommandSpec, tokens: list[str]) -> tuple[CommandSpec, list[str]]:
-    """The subcommand a group's first word names, and the words after it."""
+def _option_at(text: str, at: int, spec: CommandSpec) -> tuple[OptionSpec, str, int]:
+    """The option whose ``name:value`` starts at ``at``, its raw value, and where it ends."""
+    if text[at] in _QUOTES:  # the whole option quoted: "preset:skeletal-muscle"
+        token, end = _word(text, at)
+        key, separator, raw = token.partition(":")
+        option = spec.option(key.lower()) if separator else None
+    else:
+        token = text[at:].split(maxsplit=1)[0]
+        key, separator, _ = token.partition(":")
+        option = spec.option(key.lower()) if separator else None
+        if option is not None:
+            start = at + len(key) + 1
+            raw, end = _rest_of_text(text, start, spec) if takes_the_rest(option) else _word(text, start)
+    if not separator:
+        example = spec.examples[-1] if spec.examples else f"/{spec.qualified_name}"
+        raise InputError(f"Write options as name:value, e.g. {example} (got `{shown(token)}`).")
+    if option is None:
+        names = ", ".join(o.name for o in spec.options)
+        known = f"its options are {names}" if names else "it takes no options"
+        raise InputError(f"Unknown option `{shown(key)}` for /{spec.qualified_name}: {known}.")
+    return option, raw, end
+
+
+def _subcommand(group: CommandSpec, text: str, at: int) -> tuple[CommandSpec, int]:
+    """The subcommand a group's next word (from ``at``) names, and where that word ends."""
     names = ", ".join(sub.name for sub in group.subcommands)
-    if not tokens or ":" in tokens[0]:
+    found = _next_word(text, at)
+    if found is None or ":" in found[0]:
         raise InputError(f"/{group.name} needs a subcommand: {names} (e.g. {group.examples[0]}).")
-    sub = group.subcommand(tokens[0].lower())
+    word, end = found
+    sub = group.subcommand(word.lower())
     if sub is None:
-        raise InputError(f"Unknown subcommand `{shown(tokens[0])}` for /{group.name}: its subcommands are {names}.")
-    return sub, tokens[1:]
+        raise InputError(f"Unknown subcommand `{shown(word)}` for /{group.name}: its subcommands are {names}.")
+    return sub, end
 
 
 def check_required(spec: CommandSpec, options: dict[str, Any]) -> dict[str, Any]:

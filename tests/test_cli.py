@@ -70,6 +70,20 @@ def test_console_answers_lines_until_end_of_input(tmp_path: Path) -> None:
         assert (tmp_path / "state" / "membrane-tutor" / "history").is_file()
 
 
+def test_an_apostrophe_or_a_lone_quote_in_a_question_just_works(tmp_path: Path) -> None:
+    """What a newcomer types first: free text is read as Discord reads it, not as a shell would."""
+    done = run_cli("ask", "/ask question:what's the resting potential?")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout.strip()
+    lines = ["/ask question:why isn't the resting potential at E_K?", '/ask question:is a 3" axon real? private:true']
+    env = cli_env(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"))
+    console = run_cli("console", input="\n".join(lines) + "\n", env=env)
+    assert console.returncode == 0, console.stderr
+    _no_traceback(console.stdout, console.stderr)
+    assert "error:" not in console.stdout and "quote" not in console.stdout.lower()
+    assert "leak channels" in console.stdout.lower()  # the first question reached /ask whole and was answered
+
+
 BAD_INPUT = [
     pytest.param("/nernst ion:K inside:0", "inside", id="zero"),
     pytest.param("/nernst ion:K outside:-5", "outside", id="negative"),

@@ -246,6 +246,67 @@ def test_parse_invocation_accepts(text: str, command: str, options: dict[str, ob
     assert not answer(request).error
 
 
+FREE_TEXT = [
+    pytest.param(
+        "/ask question:what's the resting potential?",
+        {"question": "what's the resting potential?"},
+        id="apostrophe",
+    ),
+    pytest.param(
+        "/ask question:why isn't V_m at E_K's value? private:true",
+        {"question": "why isn't V_m at E_K's value?", "private": True},
+        id="apostrophes, then an option",
+    ),
+    pytest.param('/ask question:is a 3" axon real', {"question": 'is a 3" axon real'}, id="lone double quote"),
+    pytest.param(
+        '/ask question:"why is it negative?" private:yes',
+        {"question": "why is it negative?", "private": True},
+        id="quoted value",
+    ),
+    pytest.param('/ask "question:what\'s up with K⁺"', {"question": "what's up with K⁺"}, id="whole option quoted"),
+    pytest.param(
+        "/ask private:on question:the Na⁺/K⁺ pump's job   in  short",
+        {"private": True, "question": "the Na⁺/K⁺ pump's job in short"},
+        id="after another option, spaces collapsed",
+    ),
+    pytest.param("/ask question:why? PRIVATE:True", {"question": "why?", "private": True}, id="names in any case"),
+    pytest.param(
+        "/ask question:is E_K: -90 mV? what's k_out:",
+        {"question": "is E_K: -90 mV? what's k_out:"},
+        id="not its options",
+    ),
+    pytest.param("/explain topic:leak channels", {"topic": "leak channels"}, id="autocompleted text takes spaces too"),
+    pytest.param(
+        "/explain topic:o'clock private:true", {"topic": "o'clock", "private": True}, id="autocompleted apostrophe"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "options"), FREE_TEXT)
+def test_free_text_runs_to_the_next_option_as_on_discord(text: str, options: dict[str, object]) -> None:
+    """Discord's client reads a text option up to the next option's ``name:``; so does the terminal,
+    so a student's apostrophe is a character, not a shell quote."""
+    request = parse_invocation(text)
+    assert dict(request.options) == options
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("/nernst ion:K's", "quote"),  # a choice is one word: its quotes still mean quotes
+        ("/restpot preset:'squid-giant-axon", "quote"),
+        ("/ask what's the resting potential?", "name:value"),  # no option named: say how, not "quotes"
+        ("/ask colour:what's up", "colour"),
+        ("/ask question:why? private:it's", "quote"),
+        ("/ask question:a question:b", "given twice"),
+    ],
+)
+def test_quotes_outside_free_text_still_need_closing(text: str, named: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_invocation(text)
+    assert named in str(caught.value) and "\n" not in str(caught.value)
+
+
 # --- parse_invocation: bad input ------------------------------------------------------------
 
 BAD = [
