@@ -58,8 +58,10 @@ def assert_valid_answer_json(data: Any) -> None:
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for the CLI: headless matplotlib, UTF-8 output, default log level."""
-    env = {key: value for key, value in os.environ.items() if key not in ("LOG_LEVEL", "PYTHONWARNINGS")}
+    """The environment for the CLI: headless matplotlib, UTF-8 output, default log level, and the
+    width of a pipe (no COLUMNS from the shell that runs the tests)."""
+    dropped = ("LOG_LEVEL", "PYTHONWARNINGS", "COLUMNS", "LINES")
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(MPLBACKEND="Agg", PYTHONIOENCODING="utf-8", **extra)
     return env
 
