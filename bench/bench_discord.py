@@ -136,7 +136,7 @@ def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run
             calls = TUTOR_COMMANDS
         else:
             process = start_floor(thread)
-            calls = [("floor", {"value": -65.2093})]
+            calls = [("floor", {"value": -69.9365})]
         driver = Driver(thread, calls, users)
         try:
             driver.measure(50, 1)  # warm-up: caches, connections, the figure pool's first drawing

@@ -77,7 +77,7 @@ def through_emulator(calls: list[tuple[str, dict[str, Any]]], which: str) -> Run
         else:
             process = start_floor(thread)
         try:
-            driver = Driver(thread, calls if which == "tutor" else [("floor", {"value": -65.2})], users)
+            driver = Driver(thread, calls if which == "tutor" else [("floor", {"value": -69.9})], users)
             driver.measure(20, 1)
             time.sleep(3)
             run = driver.measure(len(calls), 1)

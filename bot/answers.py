@@ -30,6 +30,7 @@ from bot.commands import (
 )
 from bot.knowledge import KnowledgeBase, Topic
 from bot.physiology import (
+    DEFAULT_PRESET,
     PRESETS,
     InputError,
     NernstResult,
@@ -420,6 +421,12 @@ def nernst_answer(request: Request) -> Answer:
         f"At {millivolts(ion.equilibrium_mv)} inside, the electrical pull on {ion.symbol} balances its diffusion: "
         "no net flux.",
     ]
+    if uses_preset and options["preset"] is None and result.preset != DEFAULT_PRESET:
+        default = PRESETS[DEFAULT_PRESET]
+        lines.append(
+            f"The default cell ({default.name}, {default.citation}) lists no {ion.symbol}, "
+            f"so these are the {preset.name}'s values."
+        )
     footer = "Nernst equation, exact constants (CODATA)."
     if uses_preset:
         footer += f" Concentrations from the {preset.name} preset. Source: {preset.source}"
@@ -513,23 +520,50 @@ def _option_lines(spec: CommandSpec) -> tuple[AnswerField, ...]:
     )
 
 
-def help_answer(request: Request) -> Answer:
+FIELD_VALUE_LIMIT: Final = 1024
+"""Discord's embed field value limit (design.md; ``bot.render.limits.FIELD_VALUE``)."""
+
+LISTS_TOPICS: Final = "explain"
+"""The command whose help lists the topics: offline there is no autocomplete to show them."""
+
+
+def _topic_list(knowledge: KnowledgeBase) -> tuple[AnswerField, ...]:
+    """Every topic as "slug — title", one a line, in as many fields as Discord's field
+    limit needs; a line is never split between two fields."""
+    lines = [f"{topic.slug} — {topic.title}" for topic in sorted(knowledge, key=lambda topic: topic.slug)]
+    values: list[str] = []
+    for line in lines:
+        if values and len(values[-1]) + 1 + len(line) <= FIELD_VALUE_LIMIT:
+            values[-1] += "\n" + line
+        else:
+            values.append(line[:FIELD_VALUE_LIMIT])
+    return tuple(
+        AnswerField(f"Topics ({len(lines)})" if number == 0 else "Topics (cont.)", value)
+        for number, value in enumerate(values)
+    )
+
+
+def help_answer(request: Request, knowledge: KnowledgeBase | None = None) -> Answer:
+    """The command list, or one command's options; ``/help command:explain`` also lists
+    the topics (``knowledge``) by slug, since the terminal has no autocomplete."""
     wanted = request.options.get("command")
     if wanted:
         spec = COMMANDS[wanted]
+        topics = _topic_list(knowledge) if wanted == LISTS_TOPICS and knowledge is not None else ()
         return Answer(
             command="help",
             title=f"/{spec.name}",
             headline=spec.description,
             lines=tuple(f"Example: {example}" for example in spec.examples),
-            fields=_option_lines(spec),
+            fields=(*_option_lines(spec), *topics),
         )
     return Answer(
         command="help",
         title=f"membrane-tutor {__version__}",
         headline="Membrane physiology, computed and explained. Try one of these:",
         fields=tuple(field for spec in COMMANDS.values() for field in _help_fields(spec)),
-        footer="Concentrations in mM, temperature in °C, potentials in mV.",
+        footer="Concentrations in mM, temperature in °C, potentials in mV. "
+        f"/help command:{LISTS_TOPICS} lists the topics.",
     )
 
 
@@ -541,7 +575,7 @@ def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
         fields.append(AnswerField("Related", ", ".join(topic.related)))
     if topic.try_command:
         fields.append(AnswerField("Try it", topic.try_command))
-    fields.append(AnswerField("Sources", "\n".join(topic.sources)))
+    fields.append(AnswerField("Sources", "\n".join(f"[{n}] {source}" for n, source in enumerate(topic.sources, 1))))
     return tuple(fields)
 
 
@@ -600,18 +634,69 @@ def ask_answer(request: Request, services: Services) -> Answer:
     )
 
 
+def _nearest_five(value: float) -> str:
+    """A potential as a textbook rounds it: to the nearest 5 mV (−90.9 → "about −90 mV")."""
+    return "about " + f"{5 * round(value / 5):+d} mV".replace("-", "−").replace("+0 ", "0 ")
+
+
+def template_cell(template: str) -> str | None:
+    """The preset a template's number depends on, or None when the template gives every
+    number itself (``nernst ion:K inside:140 outside:5``) or names no cell."""
+    words = template.split()
+    if words and words[0] in ("about", "change"):
+        words = words[1:]
+    if not words:
+        return None
+    if words[0] in ("cell", "slope"):
+        return None
+    request = parse_invocation("/" + " ".join(words).removeprefix("/"))
+    if request.command == "nernst" and {"inside", "outside"} <= set(request.options):
+        return None
+    if request.command == "nernst":
+        return nernst_answer(request).result.preset  # type: ignore[union-attr]
+    return str(request.options.get("preset") or DEFAULT_PRESET)
+
+
 def engine_value(template: str) -> str:
     """What a knowledge-base template such as ``nernst ion:K`` stands for: the number a
-    student gets from the same command, so the notes and the calculator always agree."""
+    student gets from the same command, so the notes and the calculator always agree.
+
+    ``about nernst ion:K`` rounds it as a textbook does ("about −90 mV"), ``change whatif …``
+    is a scenario's change in V_m ("+12.3 mV"), ``cell preset:…`` names a cell and its source
+    ("typical mammalian neuron (Sherwood 2016)"), ``slope temperature:20`` is the Nernst slope
+    per tenfold gradient for z = +1. The text is parsed as a command, never evaluated.
+    """
+    word, _, rest = template.strip().partition(" ")
+    if word == "cell":
+        options = parse_invocation("/restpot " + rest).options
+        preset = PRESETS[str(options.get("preset") or DEFAULT_PRESET)]
+        author = preset.citation.split()[0].rstrip(",")
+        return f"{preset.name} ({preset.citation.split()[-1] if author in preset.name else preset.citation})"
+    if word == "slope":
+        request = parse_invocation("/nernst ion:K " + rest)
+        return f"{nernst_answer(request).result.slope_mv_per_decade:.2f} mV"  # type: ignore[union-attr]
+    if word == "about":
+        return _nearest_five(_potential(rest))
+    if word == "change":
+        request = parse_invocation("/" + rest.strip().removeprefix("/"))
+        if request.command != "whatif":
+            raise InputError("`change` goes with /whatif")
+        return millivolts(whatif_answer(request).result.change_mv)  # type: ignore[union-attr]
     request = parse_invocation("/" + template.strip().removeprefix("/"))
-    if request.command == "nernst":
-        return millivolts(nernst_answer(request).result.ion.equilibrium_mv)  # type: ignore[union-attr]
-    if request.command == "restpot":
-        return millivolts(restpot(request).result.vm_mv)  # type: ignore[union-attr]
     if request.command == "whatif":
         result = whatif_answer(request).result
         return f"{millivolts(result.before_mv)} → {millivolts(result.after_mv)}"  # type: ignore[union-attr]
-    raise InputError(f"/{request.command} computes no number; use /nernst, /restpot or /whatif")
+    return millivolts(_potential(template))
+
+
+def _potential(template: str) -> float:
+    """The one potential a /nernst or /restpot template computes, in mV."""
+    request = parse_invocation("/" + template.strip().removeprefix("/"))
+    if request.command == "nernst":
+        return nernst_answer(request).result.ion.equilibrium_mv  # type: ignore[union-attr]
+    if request.command == "restpot":
+        return restpot(request).result.vm_mv  # type: ignore[union-attr]
+    raise InputError(f"/{request.command} computes no single potential; use /nernst or /restpot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,7 +722,7 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "whatif": lambda request, _: whatif_answer(request),
     "explain": lambda request, services: explain_answer(request, services.knowledge),
     "ask": ask_answer,
-    "help": lambda request, _: help_answer(request),
+    "help": lambda request, services: help_answer(request, services.knowledge if services else None),
 }
 
 
@@ -674,6 +759,13 @@ NEEDS_SERVICES: Final = frozenset({"explain", "ask"})
 """The calculator's answers need no knowledge base: a one-shot `ask "/nernst …"` stays fast."""
 
 
+def _needs_services(request: Request) -> bool:
+    """The knowledge base's commands, and the help that lists its topics."""
+    return request.command in NEEDS_SERVICES or (
+        request.command == "help" and request.options.get("command") == LISTS_TOPICS
+    )
+
+
 @cache
 def _default_services() -> Services:
     return Services.load()
@@ -687,7 +779,7 @@ def answer(request: Request, services: Services | None = None) -> Answer:
     """
     try:
         _check(request)
-        if services is None and request.command in NEEDS_SERVICES:
+        if services is None and _needs_services(request):
             services = _default_services()
         return HANDLERS[request.command](request, services)  # type: ignore[arg-type]
     except InputError as error:

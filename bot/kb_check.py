@@ -10,6 +10,7 @@ and says what it still needs before ``check`` accepts it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +19,18 @@ from typing import Any, Final
 import frontmatter
 import yaml
 
-from bot.answers import Services, answer, engine_value, topic_answer
+from bot.answers import Services, answer, engine_value, template_cell, topic_answer
 from bot.commands import parse_invocation
-from bot.knowledge import SUMMARY_LIMIT, KnowledgeError, Topic, knowledge_dir, parse_topic, seed_answer_body
-from bot.physiology import InputError
+from bot.knowledge import (
+    SUMMARY_LIMIT,
+    TEMPLATE,
+    KnowledgeError,
+    Topic,
+    knowledge_dir,
+    parse_topic,
+    seed_answer_body,
+)
+from bot.physiology import PRESETS, InputError
 from bot.render import limits
 from bot.render.discord import render_messages
 from bot.retrieval import VOCABULARY_FILE
@@ -31,6 +40,13 @@ MIN_QUESTIONS: Final = 3
 ISBN: Final = re.compile(r"ISBN(?:-13)?:?\s*([0-9][0-9-]{11,16}[0-9X])", re.IGNORECASE)
 DOI: Final = re.compile(r"\b(10\.\d{4,9}/[-._;()/:A-Za-z0-9]+[A-Za-z0-9)])")
 """Crossref's recommended pattern for modern DOIs."""
+MILLIVOLTS: Final = re.compile(r"(?<![\w.])(?!0\s?mV)[−+-]?\d+(?:\.\d+)?\s?mV\b")
+"""A stated potential; a bare "0 mV" is the reference point, not a claim."""
+CITATION: Final = re.compile(r"\[(\d+)\]")
+"""A cited fact: ``[2]`` after it names the topic's second source."""
+SENTENCE: Final = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n\s*(?:\d+\.|[-*])\s")
+CLAIM_FIELDS: Final = ("summary", "clinical")
+MIN_REVIEW_NOTE: Final = 20
 
 
 def isbn13_valid(isbn: str) -> bool:
@@ -55,6 +71,68 @@ def source_problems(sources: tuple[str, ...]) -> list[str]:
     return problems
 
 
+def claim_texts(metadata: dict[str, Any], body: str) -> dict[str, str]:
+    """The raw text of every field that states facts: summary, clinical note and body."""
+    texts = {field: str(metadata[field]) for field in CLAIM_FIELDS if metadata.get(field)}
+    texts["body"] = body
+    return texts
+
+
+def number_problems(texts: dict[str, str], source_count: int) -> Iterator[str]:
+    """Every potential a topic states comes from the engine (a ``{{…}}`` template) or is a cited
+    fact (``[n]`` in the same sentence, n one of its sources): a bare "−65 mV" is how the notes
+    and the calculator came to disagree."""
+    for field, text in texts.items():
+        for sentence in SENTENCE.split(TEMPLATE.sub("(computed)", text)):
+            cited = [int(number) for number in CITATION.findall(sentence)]
+            for number in cited:
+                if not 1 <= number <= source_count:
+                    yield f"`{field}` cites [{number}], but `sources` lists {source_count}"
+            if not cited:
+                for stated in MILLIVOLTS.findall(sentence):
+                    yield (
+                        f"`{field}` states {stated} with neither a template nor a citation: write "
+                        f"{{{{nernst …}}}}/{{{{restpot …}}}} (or {{{{about …}}}}), or cite it with [n] "
+                        f"({' '.join(sentence.split())[:80]!r})"
+                    )
+
+
+def cell_problems(texts: dict[str, str], topic: Topic) -> Iterator[str]:
+    """A computed number belongs to a cell, and the text must say which."""
+    rendered = " ".join((topic.summary, topic.body, topic.clinical or "")).lower()
+    for field, text in texts.items():
+        for template in TEMPLATE.findall(text):
+            try:
+                key = template_cell(template)
+            except (InputError, ValueError):
+                continue  # the template itself is reported by parse_topic
+            if key is not None and PRESETS[key].name.lower() not in rendered:
+                yield (
+                    f"`{field}` computes {{{{{template}}}}} for the {PRESETS[key].name} but never names that cell "
+                    f"(write {{{{cell preset:{key}}}}} or its name)"
+                )
+
+
+def review_problems(metadata: dict[str, Any], today: dt.date | None = None) -> Iterator[str]:
+    """``reviewed:`` records when an instructor's review happened and what it checked."""
+    reviewed = metadata.get("reviewed")
+    if not isinstance(reviewed, dict):
+        yield "`reviewed` is missing: give `date: YYYY-MM-DD` and `checked:` what the review checked"
+        return
+    date = reviewed.get("date")
+    if not isinstance(date, dt.date):
+        try:
+            date = dt.date.fromisoformat(str(date))
+        except ValueError:
+            yield f"`reviewed.date` is not a date (YYYY-MM-DD): {date!r}"
+            date = None
+    if date is not None and date > (today or dt.date.today()):
+        yield f"`reviewed.date` {date} is in the future"
+    checked = reviewed.get("checked")
+    if not isinstance(checked, str) or len(checked.strip()) < MIN_REVIEW_NOTE:
+        yield f"`reviewed.checked` must say what was checked (at least {MIN_REVIEW_NOTE} characters)"
+
+
 def _messages_problem(topic: Topic) -> str | None:
     messages = render_messages(topic_answer("explain", topic))
     if len(messages) > 1:
@@ -65,8 +143,15 @@ def _messages_problem(topic: Topic) -> str | None:
     return None
 
 
-def topic_problems(topic: Topic, metadata: dict[str, Any], slugs: set[str], services: Services) -> Iterator[str]:
-    """Everything wrong with one loaded topic, as "`field` problem" strings."""
+def topic_problems(
+    topic: Topic, metadata: dict[str, Any], slugs: set[str], services: Services, body: str = ""
+) -> Iterator[str]:
+    """Everything wrong with one loaded topic, as "`field` problem" strings (``body`` is the
+    raw Markdown below the front matter, templates unfilled)."""
+    texts = claim_texts(metadata, body)
+    yield from number_problems(texts, len(topic.sources))
+    yield from cell_problems(texts, topic)
+    yield from review_problems(metadata)
     if len(topic.summary) > SUMMARY_LIMIT:
         yield f"`summary` is {len(topic.summary)} characters; at most {SUMMARY_LIMIT} show first on a phone"
     if len(topic.questions) < MIN_QUESTIONS:
@@ -100,17 +185,19 @@ def check(directory: Path | None = None) -> list[str]:
     services = Services.load()
     paths = sorted((directory or knowledge_dir()).glob("*.md"))
     problems: list[str] = []
-    loaded: list[tuple[Path, Topic, dict[str, Any]]] = []
+    loaded: list[tuple[Path, Topic, frontmatter.Post]] = []
     for path in paths:
         try:
-            loaded.append((path, parse_topic(path, engine_value), frontmatter.load(path).metadata))
+            loaded.append((path, parse_topic(path, engine_value), frontmatter.load(path)))
         except KnowledgeError as error:
             problems.append(str(error))
         except yaml.YAMLError as error:
             problems.append(f"{path.name}: front matter is not valid YAML: {error}")
     slugs = {topic.slug for _, topic, _ in loaded}
-    for path, topic, metadata in loaded:
-        problems.extend(f"{path.name}: {problem}" for problem in topic_problems(topic, metadata, slugs, services))
+    for path, topic, post in loaded:
+        problems.extend(
+            f"{path.name}: {problem}" for problem in topic_problems(topic, post.metadata, slugs, services, post.content)
+        )
     problems.extend(f"{VOCABULARY_FILE}: {problem}" for problem in services.ask.vocabulary_problems)
     return problems
 

@@ -6,6 +6,7 @@ the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -16,9 +17,12 @@ from helpers import F, R, nernst_mv, parse_mv
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answers import Answer, answer, millivolts
+from bot.answers import Answer, Services, answer, help_answer, millivolts
 from bot.commands import COMMANDS, Request, parse_invocation
+from bot.knowledge import KnowledgeBase
 from bot.physiology import IONS, PRESETS, scenarios
+from bot.render import limits
+from bot.render.discord import OutgoingMessage, render_messages
 
 
 def ghk_mv(celsius: float, ions: dict[str, tuple[float, float, float]]) -> float:
@@ -336,6 +340,62 @@ def test_help_for_one_command_lists_its_options(command: str) -> None:
     assert not result.error
     spec = COMMANDS[command]
     assert result.title == f"/{command}"
-    assert [field.name.removesuffix(" (required)") for field in result.fields] == [o.name for o in spec.options]
+    options = [field for field in result.fields if not field.name.startswith("Topics")]
+    assert result.fields[: len(options)] == tuple(options)  # the options first, then (explain) the topics
+    assert [field.name.removesuffix(" (required)") for field in options] == [o.name for o in spec.options]
     for example in spec.examples:
         assert f"Example: {example}" in result.lines
+
+
+def _listed_topics(result: Answer) -> list[str]:
+    topic_fields = [field for field in result.fields if field.name.startswith("Topics")]
+    return [line for field in topic_fields for line in field.value.split("\n")]
+
+
+def test_help_for_explain_lists_every_topic_by_slug_and_title() -> None:
+    """Offline there is no autocomplete: /help command:explain is where the topics are listed."""
+    knowledge = Services.load().knowledge
+    result = answer(Request("help", {"command": "explain"}))  # no services passed: the terminal's one-shot ask
+    expected = sorted(f"{topic.slug} — {topic.title}" for topic in knowledge)
+    assert _listed_topics(result) == expected and len(expected) == len(knowledge) >= 30
+    names = [field.name for field in result.fields if field.name.startswith("Topics")]
+    assert names == [f"Topics ({len(knowledge)})"] + ["Topics (cont.)"] * (len(names) - 1)
+    assert "/help command:explain lists the topics" in answer(Request("help")).footer
+    assert not any(field.name.startswith("Topics") for field in answer(Request("help", {"command": "ask"})).fields)
+    assert len(_within_discord(result)) == 1  # today's notes: one message
+
+
+def test_a_long_topic_list_still_fits_discord() -> None:
+    """Three times the notes, with long titles: fields of at most 1,024 characters, never
+    a topic split between two, and every message within Discord's embed limits."""
+    real = next(iter(Services.load().knowledge))
+    many = {
+        f"topic-{n:03d}": dataclasses.replace(
+            real, slug=f"topic-{n:03d}", title=" ".join([f"A long title, number {n}."] * 4)
+        )
+        for n in range(100)
+    }
+    result = help_answer(Request("help", {"command": "explain"}), KnowledgeBase(many))
+    assert _listed_topics(result) == sorted(f"{slug} — {topic.title}" for slug, topic in many.items())
+    assert all(len(field.value) <= limits.FIELD_VALUE for field in result.fields)
+    _within_discord(result)
+
+
+def _within_discord(result: Answer) -> list[OutgoingMessage]:
+    messages = render_messages(result)
+    for message in messages:
+        assert len(message.embeds) <= limits.EMBEDS_PER_MESSAGE
+        assert sum(len(embed) for embed in message.embeds) <= limits.EMBEDS_TOTAL
+        for embed in message.embeds:
+            assert len(embed.fields) <= limits.EMBED_FIELDS
+            assert all(len(field.value or "") <= limits.FIELD_VALUE for field in embed.fields)
+    rendered = [
+        line
+        for m in messages
+        for e in m.embeds
+        for f in e.fields
+        if f.name and f.name.startswith("Topics")
+        for line in (f.value or "").split("\n")
+    ]
+    assert rendered == _listed_topics(result)  # the renderer had nothing to split or cut
+    return messages

@@ -95,20 +95,63 @@ def test_nernst_accepts_the_bounds() -> None:
 # --- Presets -------------------------------------------------------------------------------
 
 
-def test_default_preset_is_bear_mammalian_neuron() -> None:
-    """Bear, Connors & Paradiso, Neuroscience: Exploring the Brain 4th ed., Ch. 3: K⁺ 100/5, Na⁺ 15/150,
-    P_K = 40 P_Na at 37 °C gives V_m = −65 mV."""
+def test_default_preset_is_sherwoods_typical_neuron() -> None:
+    """Sherwood, Human Physiology: From Cells to Systems 9th ed., Ch. 3, Table 3-3: a resting nerve
+    cell with K⁺ 150/5 and Na⁺ 15/150 mM, 25–30 times more permeable to K⁺ than to Na⁺, rests at
+    −70 mV with E_K −90 mV, as the seed document says (K⁺ alone ≈ −90 mV, the Na⁺ leak → ≈ −70 mV)."""
     assert DEFAULT_PRESET == "mammalian-neuron"
     preset = PRESETS[DEFAULT_PRESET]
-    assert preset.reference_vm_mv == -65.0
+    assert preset.reference_vm_mv == -70.0
     result = resting_potential()
     assert result.preset == "mammalian-neuron"
+    expected = ghk_ref(37.0, {"K": (1.0, 150.0, 5.0), "Na": (1 / 25, 15.0, 150.0)})
+    assert result.vm_mv == pytest.approx(expected, rel=1e-12)
+    assert -72.0 <= result.vm_mv <= -68.0  # issue 10's window around the seed's −70 mV
+    assert abs(result.vm_mv - preset.reference_vm_mv) <= 1.0
+    assert result.reference_vm_mv == -70.0
+    assert result.dominant_ion == "K"
+    assert "Sherwood" in result.source and "ISBN 978-1-285-86693-2" in result.source
+    e_k = result.ion("K")
+    assert e_k is not None and -95.0 <= e_k.equilibrium_mv <= -88.0
+    assert nernst("K").potential_mv == pytest.approx(e_k.equilibrium_mv, rel=1e-12)
+
+
+def test_the_sources_permeability_range_brackets_its_resting_potential() -> None:
+    """Sherwood's 25–30 : 1 gives −69.9 … −72.5 mV (independent GHK): the source's −70 mV sits at
+    the range's lower bound, which the preset uses."""
+    low = ghk_ref(37.0, {"K": (1.0, 150.0, 5.0), "Na": (1 / 25, 15.0, 150.0)})
+    high = ghk_ref(37.0, {"K": (1.0, 150.0, 5.0), "Na": (1 / 30, 15.0, 150.0)})
+    assert round(low, 1) == -69.9 and round(high, 1) == -72.5
+    assert resting_potential(p_na=1 / 30).vm_mv == pytest.approx(high, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("ion", "valence", "inside", "outside", "sherwood_mv"),
+    [("K", 1, 150.0, 5.0, -90.0), ("Na", 1, 15.0, 150.0, 60.0)],
+)
+def test_default_preset_equilibrium_potentials(
+    ion: str, valence: int, inside: float, outside: float, sherwood_mv: float
+) -> None:
+    """Sherwood 9th ed., Ch. 3: E_K = −90 mV and E_Na = +60 mV for these concentrations (the book
+    rounds 61.5 log₁₀ to 61 log₁₀, hence +60 rather than +61.5)."""
+    expected = nernst_ref(valence, inside, outside, 37.0)
+    assert abs(expected - sherwood_mv) <= 2.0
+    computed = nernst(ion).potential_mv
+    assert computed == pytest.approx(expected, rel=1e-12)
+    listed = resting_potential().ion(ion)
+    assert listed is not None
+    assert listed.equilibrium_mv == pytest.approx(expected, rel=1e-12)
+
+
+def test_bear_neuron_is_kept_as_a_named_preset() -> None:
+    """Bear, Connors & Paradiso, Neuroscience: Exploring the Brain 4th ed., Ch. 3: K⁺ 100/5, Na⁺ 15/150,
+    P_K = 40 P_Na at 37 °C gives V_m = −65 mV."""
+    preset = PRESETS["bear-neuron"]
+    result = resting_potential(preset="bear-neuron")
     expected = ghk_ref(37.0, {"K": (1.0, 100.0, 5.0), "Na": (1 / 40, 15.0, 150.0)})
     assert result.vm_mv == pytest.approx(expected, rel=1e-12)
-    assert -80.0 <= result.vm_mv <= -60.0
-    assert abs(result.vm_mv - preset.reference_vm_mv) <= 1.0
+    assert abs(result.vm_mv - (preset.reference_vm_mv or 0.0)) <= 1.0
     assert result.reference_vm_mv == -65.0
-    assert result.dominant_ion == "K"
     assert "Bear" in result.source
 
 
@@ -121,19 +164,44 @@ def test_default_preset_is_bear_mammalian_neuron() -> None:
         ("Cl", -1, 13.0, 150.0, -65.0),
     ],
 )
-def test_default_preset_equilibrium_potentials(
+def test_bear_preset_equilibrium_potentials(
     ion: str, valence: int, inside: float, outside: float, bear_mv: float
 ) -> None:
     """Bear, Connors & Paradiso 4th ed., Ch. 3 (the table of ion concentrations and E_ion at 37 °C):
     E_K = −80, E_Na = +62, E_Ca = +123, E_Cl = −65 mV."""
     expected = nernst_ref(valence, inside, outside, 37.0)
     assert abs(expected - bear_mv) <= 1.0
-    computed = nernst(ion).potential_mv
+    computed = nernst(ion, preset="bear-neuron").potential_mv
     assert computed == pytest.approx(expected, rel=1e-12)
     assert abs(computed - bear_mv) <= 1.0
-    listed = resting_potential().ion(ion)
+    listed = resting_potential(preset="bear-neuron").ion(ion)
     assert listed is not None
     assert listed.equilibrium_mv == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("ion", ["Ca", "Cl"])
+def test_nernst_without_a_preset_takes_an_ion_the_default_cell_lacks_from_a_cell_that_has_it(ion: str) -> None:
+    result = nernst(ion)
+    assert result.preset == "bear-neuron"
+    assert result.potential_mv == pytest.approx(nernst(ion, preset="bear-neuron").potential_mv)
+    with pytest.raises(InputError, match="has no"):
+        nernst(ion, preset="mammalian-neuron")
+
+
+def test_a_preset_note_is_printed_only_while_it_is_true() -> None:
+    """Issue 10: "P_Cl = 0" must not be claimed once the user set p_cl; a note about the model's own
+    rest must go once any input changed; a note about several inputs stays while one is the preset's."""
+    assert "P_Cl = 0" in resting_potential(preset="bear-neuron").note
+    assert "P_Cl = 0" in resting_potential(preset="bear-neuron", p_cl=0.0).note  # the preset's own value
+    assert "P_Cl = 0" not in resting_potential(preset="bear-neuron", p_cl=0.1).note
+    assert "P_Cl = 0" in resting_potential(preset="bear-neuron", cl_in=20.0).note  # P_Cl is still 0
+    assert "−84 mV" in resting_potential(preset="cardiac-myocyte").note
+    assert resting_potential(preset="cardiac-myocyte", k_out=7.0).note == ""
+    assert resting_potential(preset="cardiac-myocyte", temperature=30.0).note == ""
+    assert "frog" in resting_potential(preset="skeletal-muscle", p_na=0.02).note
+    assert "frog" not in resting_potential(preset="skeletal-muscle", p_k=1.0001, p_na=0.02, p_cl=1.0).note
+    assert "Textbooks differ" in resting_potential().note
+    assert "Textbooks differ" not in resting_potential(k_in=140.0).note
 
 
 def test_squid_preset_kandel() -> None:

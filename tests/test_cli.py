@@ -59,7 +59,7 @@ def test_console_answers_lines_until_end_of_input(tmp_path: Path) -> None:
     _no_traceback(done.stdout, done.stderr)
     out = done.stdout
     assert out.startswith(f"membrane-tutor {__version__} console.")
-    assert "E_K = −80.1 mV" in out  # /nernst ion:K with the mammalian neuron's 100/5 mM
+    assert "E_K = −90.9 mV" in out  # /nernst ion:K with the typical mammalian neuron's 150/5 mM
     assert "/restpot [preset]" in out  # help: the command list
     assert "/nernst\n" in out and "ion (required):" in out  # help nernst: its options
     errors = [line for line in out.splitlines() if "error:" in line]

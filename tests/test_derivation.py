@@ -106,9 +106,9 @@ def test_ghk_derivation_squid_has_chloride_upside_down() -> None:
 @pytest.mark.parametrize(
     ("options", "ion", "valence"),
     [
-        ({"p_k": 1, "p_na": 0, "p_cl": 0}, ("K", 100.0, 5.0), 1),
-        ({"p_k": 0, "p_na": 1, "p_cl": 0}, ("Na", 15.0, 150.0), 1),
-        ({"p_k": 0, "p_na": 0, "p_cl": 1}, ("Cl", 13.0, 150.0), -1),
+        ({"p_k": 1, "p_na": 0, "p_cl": 0, "preset": "bear-neuron"}, ("K", 100.0, 5.0), 1),
+        ({"p_k": 0, "p_na": 1, "p_cl": 0, "preset": "bear-neuron"}, ("Na", 15.0, 150.0), 1),
+        ({"p_k": 0, "p_na": 0, "p_cl": 1, "preset": "bear-neuron"}, ("Cl", 13.0, 150.0), -1),
     ],
 )
 def test_ghk_with_one_permeant_ion_reduces_to_nernst(options: dict, ion: tuple, valence: int) -> None:

@@ -246,7 +246,7 @@ def test_the_bot_resumes_after_the_gateway_drops(world: World) -> None:
     world.thread.call(world.emu.drop_gateway)
     world.thread.call(world.emu.wait_for_resume, timeout=60)
     record = world.ask("restpot", {})
-    assert record.deadline_met and "V_m = −65.2 mV" in _first_embed(record)["description"]
+    assert record.deadline_met and "V_m = −69.9 mV" in _first_embed(record)["description"]
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -266,9 +266,9 @@ def test_detail_plot_is_deferred_and_arrives_with_described_figures(world: World
     for figure in figures:
         assert figure.data.startswith(PNG_SIGNATURE) and figure.size < 10 * 1024 * 1024
         assert figure.description and len(figure.description) <= 1024
-    assert any("−65.2 mV" in figure.description for figure in figures)
+    assert any("−69.9 mV" in figure.description for figure in figures)
     embed = _first_embed(record)
-    assert embed["description"].startswith("**V_m = −65.2 mV**")
+    assert embed["description"].startswith("**V_m = −69.9 mV**")
     assert embed["image"]["url"] == f"attachment://{figures[0].filename}"
 
 
@@ -282,7 +282,7 @@ def test_steps_come_with_an_equation_image_described_in_unicode(world: World) ->
 def test_whatif_shows_before_and_after_on_one_number_line(world: World) -> None:
     record = world.ask("whatif", {"scenario": "hypokalemia"})
     (line,) = _figures(record)
-    assert "−65.2 mV" in line.description and "−74.2 mV" in line.description
+    assert "−69.9 mV" in line.description and "−76.8 mV" in line.description
 
 
 def test_a_figure_that_misses_its_time_box_leaves_the_text_and_says_so(hanging_figures: World) -> None:
@@ -290,7 +290,7 @@ def test_a_figure_that_misses_its_time_box_leaves_the_text_and_says_so(hanging_f
     assert record.deadline_met
     message = record.original
     assert message is not None and not message.attachments
-    assert message.embeds[0]["description"].startswith("**V_m = −65.2 mV**")
+    assert message.embeds[0]["description"].startswith("**V_m = −69.9 mV**")
     text = json.dumps(message.embeds, ensure_ascii=False) + message.content
     assert "could not be drawn" in text or "couldn't be drawn" in text
     assert hanging_figures.emu.problems() == []

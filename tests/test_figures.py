@@ -308,8 +308,10 @@ def test_alt_text_states_the_numbers_each_figure_shows(catalogue: list[tuple[Ans
 def test_a_hyperkalemia_alt_text_reads_like_the_answer() -> None:
     result = answer(Request("whatif", {"scenario": "hyperkalemia"}))
     (figure,) = result.figures
-    assert "V_m −65.2 mV → −59.7 mV: depolarizes by 5.5 mV" in figure.alt_text
-    assert "E_K −80.1 mV → −71.1 mV" in figure.alt_text
+    # Sherwood's neuron (K⁺ 150/5 → 150/7, Na⁺ 15/150, P_Na/P_K 1/25), by hand: GHK −69.9 → −65.5 mV,
+    # E_K = 61.54 log₁₀(5/150) = −90.9 → 61.54 log₁₀(7/150) = −81.9 mV.
+    assert "V_m −69.9 mV → −65.5 mV: depolarizes by 4.5 mV" in figure.alt_text
+    assert "E_K −90.9 mV → −81.9 mV" in figure.alt_text
     assert "Unchanged: E_Na +61.5 mV" in figure.alt_text
 
 
@@ -515,7 +517,7 @@ def test_ask_with_out_writes_the_pngs_and_prints_their_paths(tmp_path: Path) -> 
     assert [path.name for path in paths] == ["restpot-vm-vs-k-out.png", "restpot-potentials.png"]
     for path in paths:
         assert path.parent == out and _open(path.read_bytes()).size[0] == WIDTH
-    assert "V_m = −65.2 mV" in done.stdout and done.stderr == ""
+    assert "V_m = −69.9 mV" in done.stdout and done.stderr == ""
 
 
 def test_ask_json_with_out_keeps_standard_output_json(tmp_path: Path) -> None:

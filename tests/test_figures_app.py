@@ -93,7 +93,7 @@ async def test_a_plot_is_deferred_then_sent_with_files_alt_text_and_the_embed_im
         assert png.startswith(PNG) and Image.open(file.fp).size[0] == 800
         assert 0 < len(file.description or "") <= ALT_TEXT
     assert sent["embeds"][0].image.url == "attachment://restpot-vm-vs-k-out.png"
-    assert sent["embeds"][0].description.startswith("**V_m = −65.2 mV**")
+    assert sent["embeds"][0].description.startswith("**V_m = −69.9 mV**")
     assert "content" not in sent and sent["ephemeral"] is False
 
 
@@ -148,7 +148,7 @@ async def test_a_renderer_that_raises_still_sends_the_text_with_a_short_line(cap
     (sent,) = sent_kwargs(interaction)
     assert sent["content"] == FIGURE_MISSING and len(sent["content"]) <= CONTENT
     assert "files" not in sent and sent["embeds"][0].image.url is None
-    assert sent["embeds"][0].description.startswith("**V_m −65.2 mV → −59.7 mV")
+    assert sent["embeds"][0].description.startswith("**V_m −69.9 mV → −65.5 mV")
     assert any("whatif-hyperkalemia.png" in record.getMessage() for record in caplog.records)
 
 
@@ -170,7 +170,7 @@ async def test_a_renderer_that_hangs_past_the_time_box_still_sends_the_text() ->
         release.set()
     (sent,) = sent_kwargs(interaction)
     assert sent["content"] == "2 of 2 figures could not be drawn this time; every number is in the text."
-    assert "files" not in sent and sent["embeds"][0].description.startswith("**V_m = −65.2 mV**")
+    assert "files" not in sent and sent["embeds"][0].description.startswith("**V_m = −69.9 mV**")
 
 
 async def test_one_figure_failing_leaves_the_other_attached() -> None:

@@ -63,7 +63,7 @@ def test_template_numbers_are_the_calculators_numbers(services: Services) -> Non
     for topic in services.knowledge:
         assert "{{" not in topic.body + topic.summary + (topic.clinical or ""), topic.slug
     assert engine_value("nernst ion:K inside:140 outside:5") == "−89.1 mV"
-    assert engine_value("whatif scenario:hyperkalemia") == "−65.2 mV → −59.7 mV"
+    assert engine_value("whatif scenario:hyperkalemia") == "−69.9 mV → −65.5 mV"
 
 
 def test_a_template_that_does_not_compute_names_the_file_and_field(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from bot.physiology.equations import (
     nernst_potential,
 )
 from bot.physiology.ions import GHK_IONS, IONS, Ion, ion_for
-from bot.physiology.presets import PRESETS, Concentrations, Preset, ion_names_in, preset_for
+from bot.physiology.presets import PRESETS, Concentrations, Preset, ion_names_in, preset_for, presets_with
 from bot.physiology.results import Change, IonPotential, NernstResult, RestingPotentialResult, WhatIfResult
 from bot.physiology.validation import (
     InputError,
@@ -50,7 +50,10 @@ def _concentrations(
     if default is None and (given_inside is None or given_outside is None):
         raise InputError(
             f"The {preset.name} preset has no {ion.symbol} values (it has {ion_names_in(preset)}): "
-            f"give both `{names[0]}` and `{names[1]}` in mM.",
+            f"give both `{names[0]}` and `{names[1]}` in mM"
+            + (
+                f", or choose a preset that has it ({', '.join(others)})." if (others := presets_with(ion.key)) else "."
+            ),
             option=names[0] if given_inside is None else names[1],
         )
     return Concentrations(
@@ -62,6 +65,14 @@ def _concentrations(
 def _ion_potential(ion: Ion, values: Concentrations, temperature_c: float, **weights: float | None) -> IonPotential:
     potential = float(nernst_potential(ion.valence, values.inside, values.outside, temperature_c))
     return IonPotential(ion.key, ion.symbol, ion.valence, values.inside, values.outside, potential, **weights)
+
+
+def _cell_with(ion: Ion, default: Preset) -> Preset:
+    """The default cell, or, when it lists no values for this ion (Sherwood's neuron gives only
+    K⁺ and Na⁺), the first mammalian preset that does, so `/nernst ion:Ca` needs no numbers."""
+    if default.concentration(ion.key) is not None:
+        return default
+    return next((p for p in PRESETS.values() if p.mammalian and p.concentration(ion.key) is not None), default)
 
 
 def nernst(
@@ -76,7 +87,11 @@ def nernst(
 ) -> NernstResult:
     """Equilibrium potential of one ion (Nernst), with its derivation on request."""
     chosen_ion = ion_for(ion, valence)
-    chosen_preset = preset_for(preset)
+    chosen_preset = (
+        _cell_with(chosen_ion, preset_for(preset))
+        if preset is None and None in (inside, outside)
+        else preset_for(preset)
+    )
     temperature_c = _temperature(chosen_preset, temperature)
     values = _concentrations(chosen_preset, chosen_ion, inside, outside, ("inside", "outside"))
     potential = _ion_potential(chosen_ion, values, temperature_c)
@@ -165,7 +180,12 @@ def resting_potential(
     if steps:
         values = tuple((key, p, v.inside, v.outside) for key, (p, v) in membrane.ions.items())
         derivation = ghk_derivation(membrane.temperature_c, values, vm)
-    untouched = not given and temperature is None
+    defaults = _preset_values(chosen) | {"temperature": chosen.temperature_c}
+    changed = frozenset(
+        name
+        for name, value in (given | ({} if temperature is None else {"temperature": temperature})).items()
+        if defaults.get(name) != value
+    )
     return RestingPotentialResult(
         preset=chosen.key,
         preset_name=chosen.name,
@@ -173,9 +193,9 @@ def resting_potential(
         vm_mv=vm,
         ions=tuple(ions),
         dominant_ion=_dominant(shares),
-        reference_vm_mv=chosen.reference_vm_mv if untouched else None,
+        reference_vm_mv=chosen.reference_vm_mv if not changed else None,
         source=chosen.source,
-        note=chosen.note,
+        note=" ".join(chosen.notes_for(changed)),
         derivation=derivation,
     )
 

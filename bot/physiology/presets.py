@@ -29,6 +29,27 @@ def _frozen(mapping: dict) -> Mapping:
     return MappingProxyType(mapping)
 
 
+@dataclass(frozen=True, slots=True)
+class PresetNote:
+    """A remark about a preset that is only true while the user keeps some of its inputs.
+
+    ``while_default`` names the options (``p_cl``, ``k_in``, ``temperature`` …) the remark
+    is about: it holds while any of them (``every=False``) or all of them (``every=True``)
+    still have the preset's value. An empty set means it always holds.
+    """
+
+    text: str
+    while_default: frozenset[str] = frozenset()
+    every: bool = False
+
+    def holds(self, changed: frozenset[str]) -> bool:
+        """Whether the remark is true when the options in ``changed`` differ from the preset."""
+        if not self.while_default:
+            return True
+        kept = [name not in changed for name in self.while_default]
+        return all(kept) if self.every else any(kept)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Preset:
     key: str
@@ -39,12 +60,26 @@ class Preset:
     source: str
     reference_vm_mv: float | None = None
     mammalian: bool = True
-    note: str = ""
+    notes: tuple[PresetNote, ...] = ()
+    citation: str = ""
+    """The source in a few words ("Sherwood 2016"), for text that names the cell."""
 
     def concentration(self, ion_key: str) -> Concentrations | None:
         return self.concentrations.get(ion_key)
 
+    def notes_for(self, changed: frozenset[str]) -> tuple[str, ...]:
+        """The preset's notes that are still true when the options in ``changed`` were set."""
+        return tuple(note.text for note in self.notes if note.holds(changed))
 
+
+_SHERWOOD_2016 = (
+    "Sherwood L. Human Physiology: From Cells to Systems, 9th ed. Cengage Learning; 2016. "
+    "ISBN 978-1-285-86693-2. Ch. 3, The Plasma Membrane and Membrane Potential: Table 3-3, the "
+    "ions responsible for the membrane potential of a resting nerve cell (Na⁺ 15/150, K⁺ 150/5 mM, "
+    "inside/outside), a resting membrane 25 to 30 times more permeable to K⁺ than to Na⁺ "
+    "(the range's lower bound, 25 : 1, is used here), E_K −90 mV, "
+    "E_Na +60 mV and a resting potential of −70 mV."
+)
 _BEAR_2016 = (
     "Bear MF, Connors BW, Paradiso MA. Neuroscience: Exploring the Brain, 4th ed. "
     "Wolters Kluwer; 2016. ISBN 978-0-7817-7817-6. Ch. 3, The Neuronal Membrane at Rest: "
@@ -73,12 +108,40 @@ _LUO_RUDY_1991 = (
     "K⁺ current. The model contains no Cl⁻."
 )
 
+_ALL_INPUTS: Final = frozenset(
+    {f"{ion}_{side}" for ion in ("k", "na", "cl") for side in ("in", "out")} | {"p_k", "p_na", "p_cl", "temperature"}
+)
+"""Every input of /restpot: a note about the preset's own result holds only while none changed."""
+
 PRESETS: Final[dict[str, Preset]] = {
     preset.key: preset
     for preset in (
         Preset(
             key="mammalian-neuron",
-            name="mammalian neuron",
+            name="typical mammalian neuron",
+            citation="Sherwood 2016",
+            temperature_c=37.0,
+            concentrations=_frozen({"K": Concentrations(150.0, 5.0), "Na": Concentrations(15.0, 150.0)}),
+            permeabilities=_frozen({"K": 1.0, "Na": 1 / 25, "Cl": 0.0}),
+            source=_SHERWOOD_2016,
+            reference_vm_mv=-70.0,
+            notes=(
+                PresetNote(
+                    "Textbooks differ on [K⁺] inside: 150 mM in this cell, 140 mM in others (e.g. Guyton & "
+                    "Hall) and 100 mM in Bear et al. (preset bear-neuron), which puts their E_K and V_m less "
+                    "negative; try k_in:140.",
+                    frozenset({"k_in"}),
+                ),
+                PresetNote(
+                    "The source gives only K⁺ and Na⁺ for this cell (P_Cl = 0).",
+                    frozenset({"p_cl"}),
+                ),
+            ),
+        ),
+        Preset(
+            key="bear-neuron",
+            name="Bear et al.'s mammalian neuron",
+            citation="Bear, Connors & Paradiso 2016",
             temperature_c=37.0,
             concentrations=_frozen(
                 {
@@ -91,7 +154,7 @@ PRESETS: Final[dict[str, Preset]] = {
             permeabilities=_frozen({"K": 1.0, "Na": 1 / 40, "Cl": 0.0}),
             source=_BEAR_2016,
             reference_vm_mv=-65.0,
-            note="Cl⁻ is left out of the source's Goldman equation (P_Cl = 0).",
+            notes=(PresetNote("Cl⁻ is left out of the source's Goldman equation (P_Cl = 0).", frozenset({"p_cl"})),),
         ),
         Preset(
             key="squid-giant-axon",
@@ -106,6 +169,7 @@ PRESETS: Final[dict[str, Preset]] = {
             ),
             permeabilities=_frozen({"K": 1.0, "Na": 0.04, "Cl": 0.45}),
             source=_KANDEL_2013,
+            citation="Kandel et al. 2013; Hodgkin & Katz 1949",
             reference_vm_mv=-60.0,
             mammalian=False,
         ),
@@ -123,7 +187,14 @@ PRESETS: Final[dict[str, Preset]] = {
             ),
             permeabilities=_frozen({"K": 1.0, "Na": 0.01, "Cl": 2.0}),
             source=_HILLE_2001,
-            note="The permeability ratios were measured in frog muscle and applied here to mammalian concentrations.",
+            citation="Hille 2001; Hodgkin & Horowicz 1959",
+            notes=(
+                PresetNote(
+                    "The permeability ratios were measured in frog muscle and applied here to mammalian "
+                    "concentrations.",
+                    frozenset({"p_k", "p_na", "p_cl"}),
+                ),
+            ),
         ),
         Preset(
             key="cardiac-myocyte",
@@ -138,9 +209,14 @@ PRESETS: Final[dict[str, Preset]] = {
             ),
             permeabilities=_frozen({"K": 1.0, "Na": 0.01833, "Cl": 0.0}),
             source=_LUO_RUDY_1991,
-            note=(
-                "The model's own resting potential (about −84 mV) is set mostly by the purely "
-                "K⁺-selective inward rectifier I_K1, so it lies closer to E_K than this GHK estimate."
+            citation="Luo & Rudy 1991",
+            notes=(
+                PresetNote(
+                    "The model's own resting potential (about −84 mV) is set mostly by the purely "
+                    "K⁺-selective inward rectifier I_K1, so it lies closer to E_K than this GHK estimate.",
+                    _ALL_INPUTS,
+                    every=True,
+                ),
             ),
         ),
     )
@@ -158,3 +234,8 @@ def preset_for(key: str | None) -> Preset:
 
 def ion_names_in(preset: Preset) -> str:
     return ", ".join(IONS[key].symbol for key in preset.concentrations)
+
+
+def presets_with(ion_key: str) -> list[str]:
+    """The keys of the presets that carry this ion's concentrations."""
+    return [key for key, preset in PRESETS.items() if ion_key in preset.concentrations]
