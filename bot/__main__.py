@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb = commands.add_parser("kb", help="check the knowledge base, or import a document in the seed's format")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     kb_check = kb_commands.add_parser("check", help="validate every topic file; exit 1 on any problem")
-    kb_check.add_argument("directory", nargs="?", type=Path, help="the topics' folder (default: the shipped one)")
+    kb_check.add_argument("directory", nargs="?", type=Path, help="the topics' folder (the same as --dir)")
+    _add_dir_option(kb_check)
     kb_check.set_defaults(handler=cmd_kb_check)
     kb_import = kb_commands.add_parser("import", help="turn a seed-format document into a topic file")
     kb_import.add_argument("file", type=Path)
@@ -262,20 +263,86 @@ def _discord_settings() -> Settings:
     return settings
 
 
-def cmd_kb_check(args: argparse.Namespace) -> int:
-    from bot.kb_check import check
+PROJECT_NAME = "membrane-tutor"
 
-    problems = check(args.directory)
+
+def _add_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        metavar="PATH",
+        help="the topics' folder (default: knowledge/ of the checkout you are in, else the installed copy)",
+    )
+
+
+def checkout_knowledge(start: Path) -> Path | None:
+    """knowledge/ of the membrane-tutor checkout that ``start`` is in (it, or a parent, holds
+    this project's pyproject.toml and a knowledge/ folder); None outside one."""
+    import tomllib
+
+    for folder in (start, *start.parents):
+        project = folder / "pyproject.toml"
+        try:
+            name = tomllib.loads(project.read_text(encoding="utf-8")).get("project", {}).get("name", "")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+            continue
+        if str(name).lower().replace("_", "-") == PROJECT_NAME and (folder / "knowledge").is_dir():
+            return folder / "knowledge"
+    return None
+
+
+def knowledge_folder(args: argparse.Namespace) -> tuple[Path, str] | None:
+    """The topics' folder a kb command works on and why that one: ``--dir`` (or the positional
+    folder), else the checkout's knowledge/ (the files being edited, not an installed copy
+    that ``pip install .`` left in site-packages), else the installed package's. None, with
+    one line on stderr, when the folder given does not exist."""
+    given: Path | None = args.dir
+    positional: Path | None = getattr(args, "directory", None)
+    if given is not None and positional is not None and given != positional:
+        print(f"error: give the folder once: --dir {given} or {positional}", file=sys.stderr)
+        return None
+    given = given or positional
+    if given is not None:
+        if not given.is_dir():
+            print(f"error: no folder {given}", file=sys.stderr)
+            return None
+        return given, "chosen with --dir"
+    checkout = checkout_knowledge(Path.cwd())
+    if checkout is not None:
+        return checkout, "this checkout"
+    from bot.knowledge import knowledge_dir
+
+    return knowledge_dir(), "installed with membrane-tutor"
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bot.kb_check import check
+    from bot.knowledge import KnowledgeError
+    from bot.retrieval import VOCABULARY_FILE, load_vocabulary
+
+    chosen = knowledge_folder(args)
+    if chosen is None:
+        return EXIT_BAD_INPUT
+    directory, why = chosen
+    where = f"{directory} ({why})"
+    count = len(list(directory.glob("*.md")))
+    try:
+        problems = check(directory) if count else [f"no topic files (*.md) in {directory}"]
+    except (KnowledgeError, yaml.YAMLError) as error:  # a file that cannot be loaded at all
+        problems = [str(error)]
+    try:  # the checked folder's own vocabulary, which is what the report counts
+        vocabulary = load_vocabulary(directory / VOCABULARY_FILE)
+    except (KnowledgeError, yaml.YAMLError) as error:
+        vocabulary = []
+        problems += [] if str(error) in problems else [str(error)]
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s) in the knowledge base", file=sys.stderr)
+        print(f"{len(problems)} problem(s) in the knowledge base at {where}", file=sys.stderr)
         return EXIT_FAILED
-    from bot.knowledge import knowledge_dir
-    from bot.retrieval import load_vocabulary
-
-    count = len(list((args.directory or knowledge_dir()).glob("*.md")))
-    print(f"knowledge base OK: {count} topics, {len(load_vocabulary())} vocabulary entries")
+    print(f"knowledge base OK: {count} topics, {len(vocabulary)} vocabulary entries in {where}")
     return EXIT_OK
 
 

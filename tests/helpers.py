@@ -67,12 +67,19 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m bot ARGS`` in a subprocess; stdin is /dev/null unless ``input`` is given."""
+    """``python -m bot ARGS`` in a subprocess; stdin is /dev/null unless ``input`` is given.
+    Outside ROOT this checkout's ``bot`` is still the one run (PYTHONPATH)."""
+    if cwd != ROOT:
+        env = {**(env or cli_env()), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env or cli_env(),
         input=input,
         stdin=subprocess.DEVNULL if input is None else None,

@@ -13,6 +13,7 @@ import pytest
 from helpers import cli_env, run_cli
 
 from bot import __version__
+from bot.knowledge import knowledge_dir
 
 
 def _no_traceback(*streams: str) -> None:
@@ -108,3 +109,43 @@ def test_bad_input_exits_2_with_one_line_on_stderr(command: str, named: str) -> 
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: ")
     assert named in lines[0]
+
+
+def _checkout(root: Path, pyproject: str = '[project]\nname = "membrane-tutor"\n') -> Path:
+    """A fresh clone in miniature: this project's pyproject.toml and a knowledge/ with an invalid topic."""
+    knowledge = root / "knowledge"
+    knowledge.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    (knowledge / "broken.md").write_text("---\ntitle: A topic without its slug\n---\nSome body.\n", encoding="utf-8")
+    return knowledge
+
+
+def test_kb_check_in_a_checkout_checks_its_knowledge_not_the_installed_copy(tmp_path: Path) -> None:
+    """After ``pip install .`` the package's own copy is valid; the file being edited is not,
+    and kb check run anywhere in the checkout must say so, naming the folder it checked."""
+    knowledge = _checkout(tmp_path / "clone")
+    assert knowledge.resolve() != knowledge_dir().resolve()  # the installed copy is somewhere else
+    for cwd in (tmp_path / "clone", knowledge):  # the checkout's root, or a folder inside it
+        done = run_cli("kb", "check", cwd=cwd)
+        assert done.returncode == 1, done.stdout
+        _no_traceback(done.stdout, done.stderr)
+        assert "error: broken.md: `slug` is missing or empty" in done.stderr
+        assert done.stderr.splitlines()[-1].endswith(f"{knowledge} (this checkout)")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lonely.md").write_text("---\nslug: lonely\n---\n", encoding="utf-8")
+    chosen = run_cli("kb", "check", "--dir", str(other), cwd=tmp_path / "clone")
+    assert chosen.returncode == 1
+    assert "lonely.md" in chosen.stderr and "broken.md" not in chosen.stderr
+    assert chosen.stderr.splitlines()[-1].endswith(f"{other} (chosen with --dir)")
+    missing = run_cli("kb", "check", "--dir", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and missing.stderr == f"error: no folder {tmp_path / 'nowhere'}\n"
+
+
+def test_kb_check_outside_a_checkout_checks_the_installed_copy(tmp_path: Path) -> None:
+    """Another project's pyproject.toml is not a checkout of this one."""
+    _checkout(tmp_path / "elsewhere", pyproject='[project]\nname = "someone-else"\n')
+    done = run_cli("kb", "check", cwd=tmp_path / "elsewhere")
+    _no_traceback(done.stdout, done.stderr)
+    assert "broken.md" not in done.stderr
+    assert (done.stdout + done.stderr).splitlines()[-1].endswith(f"{knowledge_dir()} (installed with membrane-tutor)")
