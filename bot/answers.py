@@ -44,6 +44,7 @@ from bot.physiology import (
 )
 from bot.physiology.derivation import Step
 from bot.physiology.notation import format_number
+from bot.physiology.presets import Preset
 from bot.physiology.results import IonPotential
 from bot.physiology.sweeps import log_range, nernst_versus_ratio, vm_versus_k_out
 from bot.physiology.validation import CONCENTRATION
@@ -408,6 +409,21 @@ def _gradient(ion: IonPotential) -> str:
     return f"{format_number(ratio, 3)}× higher {higher}"
 
 
+def _concentration_notes(preset: Preset, ion_key: str, options: Mapping[str, object]) -> tuple[str, ...]:
+    """The preset's notes about this ion's concentrations (why textbooks' E_K differ), while the
+    preset's values are the ones used."""
+    prefix = {"K": "k", "Na": "na", "Cl": "cl"}.get(ion_key)
+    if prefix is None:
+        return ()
+    mine = {f"{prefix}_in", f"{prefix}_out"}
+    changed = frozenset(
+        f"{prefix}_{side}" for side, name in (("in", "inside"), ("out", "outside")) if options[name] is not None
+    )
+    return tuple(
+        note.text for note in preset.notes if note.while_default and note.while_default <= mine and note.holds(changed)
+    )
+
+
 def nernst_answer(request: Request) -> Answer:
     options = {name: request.options.get(name) for name in ("inside", "outside", "preset", "temperature", "valence")}
     result = nernst(request.options["ion"], steps=_wants_steps(request), **options)
@@ -427,6 +443,7 @@ def nernst_answer(request: Request) -> Answer:
             f"The default cell ({default.name}, {default.citation}) lists no {ion.symbol}, "
             f"so these are the {preset.name}'s values."
         )
+    lines.extend(_concentration_notes(preset, ion.ion, options))
     footer = "Nernst equation, exact constants (CODATA)."
     if uses_preset:
         footer += f" Concentrations from the {preset.name} preset. Source: {preset.source}"
@@ -580,15 +597,22 @@ def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
 
 
 def topic_answer(
-    command: str, topic: Topic, *, lead: tuple[str, ...] = (), footer: str = "", confidence: float | None = None
+    command: str,
+    topic: Topic,
+    *,
+    lead: tuple[str, ...] = (),
+    after: tuple[AnswerField, ...] = (),
+    footer: str = "",
+    confidence: float | None = None,
 ) -> Answer:
-    """A curated entry as an answer: summary first, then the key points, then the rest."""
+    """A curated entry as an answer: summary first, then the key points, then the rest;
+    ``after`` comes last, below the entry's own fields."""
     return Answer(
         command=command,
         title=topic.title,
         headline=topic.summary,
         lines=(*lead, *topic.paragraphs()),
-        fields=_topic_fields(topic),
+        fields=(*_topic_fields(topic), *after),
         footer=footer,
         topic=topic.slug,
         confidence=confidence,
@@ -605,30 +629,33 @@ def explain_answer(request: Request, knowledge: KnowledgeBase) -> Answer:
     return topic_answer("explain", topic)
 
 
+ALSO_CLOSE: Final = "Also close"
+PASSED_ON: Final = "Passed on to this server's instructors as a question the notes should cover."
+NOT_PASSED_ON: Final = "Not passed on to an instructor: if the notes should cover it, tell yours."
+
+
 def ask_answer(request: Request, services: Services) -> Answer:
     """The curated entry that answers the question, or an honest "not in my notes"."""
     spec = COMMANDS["ask"]
     question = check_text(spec.options[0], str(request.options["question"]))
     ranking = services.ask.rank(question)
     if ranking.answered and ranking.best is not None:
-        alternatives = ranking.close_runners_up()
-        lead = (
-            ("Did you mean " + " or ".join(f"/explain topic:{t.slug}" for t in alternatives) + "?",)
-            if alternatives
-            else ()
-        )
+        # Close runners-up come after the answer, not before it: a right answer that opens
+        # with "Did you mean …?" reads as a miss.
+        close = tuple(f"/explain topic:{t.slug} — {t.title}" for t in ranking.close_runners_up())
+        after = (AnswerField(ALSO_CLOSE, "\n".join(close)),) if close else ()
         footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
-        return topic_answer("ask", ranking.best, lead=lead, footer=footer, confidence=ranking.confidence)
+        return topic_answer("ask", ranking.best, after=after, footer=footer, confidence=ranking.confidence)
     nearest = ranking.nearest(3)
-    services.unanswered.record(question, tuple(t.slug for t in nearest), ranking.confidence)
+    recorded = services.unanswered.record(question, tuple(t.slug for t in nearest), ranking.confidence)
+    # Instructors read unanswered questions in /stats show, per server: only a question
+    # stored in the interaction log and asked in a server reaches them.
+    passed_on = PASSED_ON if recorded and request.guild else NOT_PASSED_ON
     return Answer(
         command="ask",
         title="That is not in my notes",
         headline="I only answer from curated, sourced notes, and none of them covers that question.",
-        lines=(
-            "Your question was passed on to the instructors as one the notes should cover.",
-            *(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest),
-        ),
+        lines=(*(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest), passed_on),
         confidence=ranking.confidence,
         answered=False,
     )

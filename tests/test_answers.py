@@ -129,8 +129,8 @@ def test_restpot_default_headline_is_a_textbook_resting_potential() -> None:
     assert not result.error
     assert result.headline.startswith("V_m = ")
     vm = parse_mv(result.headline)
-    assert -80 <= vm <= -60
-    expected = ghk_mv(37.0, {"K": (1.0, 100.0, 5.0), "Na": (1 / 40, 15.0, 150.0)})  # Bear et al., P_K = 40 P_Na
+    assert -72 <= vm <= -68  # the seed's −70 mV
+    expected = ghk_mv(37.0, {"K": (1.0, 150.0, 5.0), "Na": (1 / 25, 15.0, 150.0)})  # Sherwood, P_K = 25 P_Na
     assert result.result is not None and result.result.vm_mv == pytest.approx(expected, abs=1e-9)
     assert result.headline == f"V_m = {millivolts(expected)}"
 
@@ -139,8 +139,8 @@ def test_restpot_explains_in_one_line_why_vm_is_not_ek() -> None:
     result = answer(Request("restpot"))
     why = [line for line in result.lines if "E_K" in line and "Na⁺" in line]
     assert len(why) == 1
-    e_k = nernst_mv(1, 100.0, 5.0, 37.0)
-    assert millivolts(e_k) in why[0]  # −80.1 mV
+    e_k = nernst_mv(1, 150.0, 5.0, 37.0)
+    assert millivolts(e_k) in why[0]  # −90.9 mV
     assert "above" in why[0]  # the Na⁺ leak pulls V_m up from E_K
     assert any(line.startswith("K⁺ dominates") for line in result.lines)
 
@@ -158,7 +158,7 @@ def test_restpot_every_preset(preset: str) -> None:
 def test_restpot_with_only_potassium_sits_at_ek() -> None:
     result = answer(Request("restpot", {"p_na": 0.0}))
     assert result.result is not None
-    assert result.result.vm_mv == pytest.approx(nernst_mv(1, 100.0, 5.0, 37.0), abs=1e-9)
+    assert result.result.vm_mv == pytest.approx(nernst_mv(1, 150.0, 5.0, 37.0), abs=1e-9)
     assert any("V_m equals E_K" in line for line in result.lines)
 
 
@@ -249,8 +249,8 @@ def test_every_scenario_is_covered() -> None:
 def test_hyperkalemia_matches_ghk_with_seven_millimolar_potassium() -> None:
     result = answer(Request("whatif", {"scenario": "hyperkalemia"}))
     assert result.result is not None
-    before = ghk_mv(37.0, {"K": (1.0, 100.0, 5.0), "Na": (1 / 40, 15.0, 150.0)})
-    after = ghk_mv(37.0, {"K": (1.0, 100.0, 7.0), "Na": (1 / 40, 15.0, 150.0)})
+    before = ghk_mv(37.0, {"K": (1.0, 150.0, 5.0), "Na": (1 / 25, 15.0, 150.0)})
+    after = ghk_mv(37.0, {"K": (1.0, 150.0, 7.0), "Na": (1 / 25, 15.0, 150.0)})
     assert result.result.before_mv == pytest.approx(before, abs=1e-9)
     assert result.result.after_mv == pytest.approx(after, abs=1e-9)
 
@@ -399,3 +399,18 @@ def _within_discord(result: Answer) -> list[OutgoingMessage]:
     ]
     assert rendered == _listed_topics(result)  # the renderer had nothing to split or cut
     return messages
+
+
+def test_nernst_with_the_default_cell_says_why_a_textbooks_e_k_differs() -> None:
+    """Issue 10: students' books print [K⁺]i 100, 140 or 150 mM; the answer says so while it uses 150."""
+    default = answer(Request("nernst", {"ion": "K"}))
+    assert any(line.startswith("Textbooks differ on [K⁺] inside") for line in default.lines)
+    for own in ({"ion": "K", "inside": 140.0}, {"ion": "Na"}, {"ion": "K", "preset": "bear-neuron"}):
+        assert not any("Textbooks differ" in line for line in answer(Request("nernst", own)).lines), own
+
+
+def test_nernst_for_an_ion_the_default_cell_lacks_names_the_cell_it_used() -> None:
+    result = answer(Request("nernst", {"ion": "Ca"}))
+    assert not result.error and result.result is not None and result.result.preset == "bear-neuron"
+    assert any("lists no Ca²⁺" in line and "Bear et al." in line for line in result.lines)
+    assert "Bear" in (result.footer or "")

@@ -128,8 +128,8 @@ PRESETS: Final[dict[str, Preset]] = {
             notes=(
                 PresetNote(
                     "Textbooks differ on [K⁺] inside: 150 mM in this cell, 140 mM in others (e.g. Guyton & "
-                    "Hall) and 100 mM in Bear et al. (preset bear-neuron), which puts their E_K and V_m less "
-                    "negative; try k_in:140.",
+                    "Hall) and 100 mM in Bear et al. (preset bear-neuron), so their E_K and V_m come out "
+                    "less negative.",
                     frozenset({"k_in"}),
                 ),
                 PresetNote(
