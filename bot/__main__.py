@@ -212,12 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_console
     )
     commands.add_parser("demo", help="a short tour that shows each command once").set_defaults(handler=cmd_demo)
-    kb = commands.add_parser("kb", help="check the knowledge base, or import a document in the seed's format")
+    kb = commands.add_parser("kb", help="list or check the knowledge base, or import a document in the seed's format")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     kb_check = kb_commands.add_parser("check", help="validate every topic file; exit 1 on any problem")
     kb_check.add_argument("directory", nargs="?", type=Path, help="the topics' folder (the same as --dir)")
     _add_dir_option(kb_check)
     kb_check.set_defaults(handler=cmd_kb_check)
+    kb_list = kb_commands.add_parser("list", help="each topic's slug and title, one a line (for /explain topic:SLUG)")
+    _add_dir_option(kb_list)
+    kb_list.set_defaults(handler=cmd_kb_list)
     kb_import = kb_commands.add_parser("import", help="turn a seed-format document into a topic file")
     kb_import.add_argument("file", type=Path)
     kb_import.add_argument("--to", type=Path, default=Path("knowledge"), help="folder to write to (default: knowledge)")
@@ -344,6 +347,35 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"knowledge base OK: {count} topics, {len(vocabulary)} vocabulary entries in {where}")
     return EXIT_OK
+
+
+def cmd_kb_list(args: argparse.Namespace) -> int:
+    """Each topic's slug and title, aligned, read from the front matter alone (no engine, no
+    index: it works offline in a blink); where they came from goes to stderr."""
+    import frontmatter
+    import yaml
+
+    chosen = knowledge_folder(args)
+    if chosen is None:
+        return EXIT_BAD_INPUT
+    directory, why = chosen
+    rows: list[tuple[str, str]] = []
+    unreadable = 0
+    for path in sorted(directory.glob("*.md")):
+        try:
+            data = frontmatter.load(path).metadata
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            print(f"error: {path.name}: cannot be read: {' '.join(str(error).split())}", file=sys.stderr)
+            unreadable += 1
+            continue
+        title = " ".join(str(data.get("title") or "(no title)").split())
+        rows.append((" ".join(str(data.get("slug") or path.stem).split()), title))
+    rows.sort()
+    width = max((len(slug) for slug, _ in rows), default=0)
+    for slug, title in rows:
+        print(f"{slug:<{width}}  {title}")
+    print(f"{len(rows)} topics in {directory} ({why}); explain one with /explain topic:SLUG", file=sys.stderr)
+    return EXIT_FAILED if unreadable else EXIT_OK
 
 
 def cmd_kb_import(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ Standard input is /dev/null (not a terminal) unless a test feeds it.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,43 @@ def test_kb_check_outside_a_checkout_checks_the_installed_copy(tmp_path: Path) -
     _no_traceback(done.stdout, done.stderr)
     assert "broken.md" not in done.stderr
     assert (done.stdout + done.stderr).splitlines()[-1].endswith(f"{knowledge_dir()} (installed with membrane-tutor)")
+
+
+def _topic(folder: Path, slug: str, title: str) -> None:
+    front = f"slug: {slug}\ntitle: {json.dumps(title)}"  # a JSON string is a YAML string
+    (folder / f"{slug}.md").write_text(f"---\n{front}\n---\nBody.\n", encoding="utf-8")
+
+
+def test_kb_list_prints_each_topics_slug_and_title_aligned_from_the_folder_kb_check_uses(tmp_path: Path) -> None:
+    knowledge = _checkout(tmp_path / "clone")
+    (knowledge / "broken.md").unlink()
+    _topic(knowledge, "nernst-equation", "The Nernst equation")
+    _topic(knowledge, "ghk", "The GHK voltage equation")
+    _topic(knowledge, "leak-channels", "Leak channels: why K⁺ sets the rest")
+    done = run_cli("kb", "list", cwd=knowledge)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "ghk              The GHK voltage equation",
+        "leak-channels    Leak channels: why K⁺ sets the rest",
+        "nernst-equation  The Nernst equation",
+    ]
+    assert f"3 topics in {knowledge} (this checkout)" in done.stderr
+    (knowledge / "bad.md").write_text("---\nslug: [unclosed\n---\n", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    _topic(other, "threshold", "Threshold")
+    chosen = run_cli("kb", "list", "--dir", str(other), cwd=knowledge)
+    assert chosen.returncode == 0 and chosen.stdout == "threshold  Threshold\n"
+    broken = run_cli("kb", "list", cwd=knowledge)
+    assert broken.returncode == 1 and len(broken.stdout.splitlines()) == 3
+    _no_traceback(broken.stdout, broken.stderr)
+    (line,) = [line for line in broken.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: bad.md: cannot be read")
+
+
+def test_kb_list_of_the_shipped_topics_names_every_file() -> None:
+    done = run_cli("kb", "list")
+    assert done.returncode == 0, done.stderr
+    slugs = [line.split()[0] for line in done.stdout.splitlines()]
+    assert slugs == sorted(path.stem for path in knowledge_dir().glob("*.md"))
+    assert "leak-channels" in slugs and "nernst-equation" in slugs
