@@ -22,19 +22,24 @@ class Unanswered:
 
 
 class UnansweredLog(Protocol):
-    def record(self, question: str, nearest: tuple[str, ...], confidence: float) -> None: ...
+    def record(self, question: str, nearest: tuple[str, ...], confidence: float) -> bool:
+        """Keep the question; True only if it was kept where an instructor can read it
+        (the interaction log), so the bot never tells a student it was passed on when not."""
+        ...
 
     def recent(self, limit: int = 50) -> list[Unanswered]: ...
 
 
 class MemoryUnanswered:
-    """The last ``capacity`` unanswered questions of this process."""
+    """The last ``capacity`` unanswered questions of this process: for tests and the
+    terminal, where no instructor will ever read them (``record`` says so: False)."""
 
     def __init__(self, capacity: int = 1000) -> None:
         self._items: deque[Unanswered] = deque(maxlen=capacity)
 
-    def record(self, question: str, nearest: tuple[str, ...], confidence: float) -> None:
+    def record(self, question: str, nearest: tuple[str, ...], confidence: float) -> bool:
         self._items.append(Unanswered(question, nearest, confidence, dt.datetime.now(dt.UTC)))
+        return False
 
     def recent(self, limit: int = 50) -> list[Unanswered]:
         return list(self._items)[-limit:][::-1]

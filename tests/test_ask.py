@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.answers import Services, answer
+from bot.answers import AnswerField, Services, answer
 from bot.commands import QUESTION_LIMIT, Request, parse_invocation
 from bot.knowledge import KnowledgeError, knowledge_dir
+from bot.log import InteractionLog, SqliteStore, default_journal
+from bot.render.discord import render_messages
+from bot.render.terminal import render_text
 from bot.retrieval import (
     AskIndex,
     ConfidenceModel,
@@ -131,8 +134,27 @@ def test_an_answered_question_shows_only_curated_text(services: Services) -> Non
     assert not result.error and result.title != "That is not in my notes"
     topic = next(t for t in services.knowledge if t.title == result.title)
     assert result.headline == topic.summary
-    curated = set(topic.paragraphs())
-    assert all(line in curated or line.startswith("Did you mean /explain") for line in result.lines)
+    assert list(result.lines) == topic.paragraphs()  # nothing before the body, nothing but the body
+
+
+def test_close_alternatives_come_after_the_answer_not_before_it(services: Services) -> None:
+    """A right answer that opens with "Did you mean …?" reads as a miss: the close
+    runners-up are a last field, "Also close", below the entry's own fields."""
+    question = next(
+        q
+        for q, topic in load_calibration()
+        if topic and services.ask.rank(q).answered and services.ask.rank(q).close_runners_up()
+    )
+    result = answer(Request("ask", {"question": question}), services)
+    close = services.ask.rank(question).close_runners_up()
+    assert result.fields[-1] == AnswerField(
+        "Also close", "\n".join(f"/explain topic:{t.slug} — {t.title}" for t in close)
+    )
+    assert not any("Did you mean" in line for line in result.lines)
+    (message,) = render_messages(result)
+    assert "/explain" not in (message.embeds[0].description or "")  # the first screen is the answer
+    assert message.embeds[-1].fields[-1].name == "Also close"  # still there, after the body and sources
+    assert render_text(result).index("Also close:") > render_text(result).index("Sources:")
 
 
 def test_an_off_topic_question_is_declined_with_three_nearest_and_recorded() -> None:
@@ -143,6 +165,47 @@ def test_an_off_topic_question_is_declined_with_three_nearest_and_recorded() -> 
     assert sum(line.startswith("Nearest:") for line in result.lines) == 3
     (recorded,) = log.recent()
     assert recorded.question == "what is the capital of france" and len(recorded.nearest) == 3
+    # Kept in this process only (the terminal, tests): no instructor will read it, so none is promised.
+    assert result.lines[-1] == "Not passed on to an instructor: if the notes should cover it, tell yours."
+    assert not any("Passed on to" in line for line in result.lines)
+
+
+async def test_a_declined_question_is_said_to_be_passed_on_only_where_instructors_read_it(
+    services: Services, tmp_path: Path
+) -> None:
+    """Instructors read unanswered questions in /stats show, per server, from the interaction
+    log: the promise is made only for a question stored there and asked in a server."""
+    log = InteractionLog(SqliteStore(tmp_path / "log.db"), journal=default_journal(tmp_path / "log.db"))
+    await log.start()
+    try:
+        stored = Services(services.knowledge, services.ask, log.store.unanswered_log())
+        question = {"question": "what is the capital of france"}
+        in_a_server = answer(Request("ask", question, user="1", guild="42"), stored)
+        in_a_dm = answer(Request("ask", question, user="1"), stored)
+        offline = answer(Request("ask", question, guild="42"), services)  # memory only, as in the terminal
+    finally:
+        await log.close()
+    assert in_a_server.lines[-1] == "Passed on to this server's instructors as a question the notes should cover."
+    for unseen in (in_a_dm, offline):
+        assert unseen.lines[-1] == "Not passed on to an instructor: if the notes should cover it, tell yours."
+        assert not any("Passed on to" in line for line in unseen.lines)
+    reopened = InteractionLog(SqliteStore(tmp_path / "log.db"), journal=default_journal(tmp_path / "log.db"))
+    await reopened.start()
+    try:  # both stored questions were really kept, on disk
+        assert [item.question for item in reopened.store.unanswered_log().recent()] == [question["question"]] * 2
+    finally:
+        await reopened.close()
+
+
+def test_a_question_the_log_could_not_keep_is_not_said_to_be_passed_on(services: Services, tmp_path: Path) -> None:
+    """A store with no interaction log and no event loop cannot write the row: it says so."""
+    unwritable = SqliteStore(tmp_path / "log.db").unanswered_log()
+    assert unwritable.record("what is a synapse", (), 0.1) is False
+    result = answer(
+        Request("ask", {"question": "what is a synapse"}, guild="42"),
+        Services(services.knowledge, services.ask, unwritable),
+    )
+    assert result.lines[-1].startswith("Not passed on to an instructor")
 
 
 @pytest.mark.parametrize("question", ["   ", "\n\t", "why " * (QUESTION_LIMIT // 4 + 1)])

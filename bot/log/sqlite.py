@@ -546,7 +546,8 @@ class StoredUnanswered:
         self._store = store
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def record(self, question: str, nearest: tuple[str, ...], confidence: float) -> None:
+    def record(self, question: str, nearest: tuple[str, ...], confidence: float) -> bool:
+        """Queue the row; True when it is on its way to the database (False: it could not be)."""
         at = dt.datetime.now(dt.UTC)
         row = LogRow(
             id=row_id(),
@@ -564,14 +565,15 @@ class StoredUnanswered:
         self._store._recent.append(Unanswered(question, tuple(nearest), confidence, at))
         if self._store._sink is not None:
             self._store._sink(row)
-            return
+            return True
         try:  # a store used without an InteractionLog: write in the background
             task = asyncio.get_running_loop().create_task(self._store.write([row]))
         except RuntimeError:
             log.warning("unanswered question not stored: no event loop and no interaction log")
-            return
+            return False
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        return True
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
