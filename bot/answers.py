@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -348,12 +349,28 @@ def _whatif_figure(result: WhatIfResult) -> Figure:
     )
 
 
-def _equation_figures(steps: tuple[Step, ...]) -> tuple[Figure, ...]:
+_UNSAFE_IN_NAMES: Final = re.compile(r"[^a-z0-9]+")
+
+
+def _equation_figures(steps: tuple[Step, ...], command: str = "equation") -> tuple[Figure, ...]:
     """The steps whose fractions are hard to read in Unicode, drawn from the engine's LaTeX
-    (never from user text); the Unicode form is the alt text."""
+    (never from user text); the Unicode form is the alt text.
+
+    Files are named after the command (``nernst-k``) and a digest of the derivation, which
+    holds every input number, so a second command's images saved into the same folder
+    never overwrite the first's, and the same derivation always gets the same names:
+    ``nernst-k-1a2b3c4d-step-3.png``. Only ``a-z``, ``0-9`` and ``-``.
+    """
+    digest = hashlib.sha256("\n".join(step.latex for step in steps).encode("utf-8")).hexdigest()[:8]
+    stem = _UNSAFE_IN_NAMES.sub("-", command.lower()).strip("-") or "equation"
     chosen = [(number, step) for number, step in enumerate(steps, start=1) if r"\frac" in step.latex]
     return tuple(
-        Figure(EQUATION, f"step-{number}.png", _alt(f"Step {number}: {step.unicode}"), (("latex", step.latex),))
+        Figure(
+            EQUATION,
+            f"{stem}-{digest}-step-{number}.png",
+            _alt(f"Step {number}: {step.unicode}"),
+            (("latex", step.latex),),
+        )
         for number, step in chosen[:EQUATIONS_PER_ANSWER]
     )
 
@@ -396,7 +413,7 @@ def restpot(request: Request) -> Answer:
         steps=steps,
         footer=f"GHK voltage equation. Source: {result.source}",
         result=result,
-        figures=_restpot_figures(result) if _wants_plot(request) else _equation_figures(steps),
+        figures=_restpot_figures(result) if _wants_plot(request) else _equation_figures(steps, "restpot"),
     )
 
 
@@ -458,7 +475,7 @@ def nernst_answer(request: Request) -> Answer:
         steps=steps,
         footer=footer,
         result=result,
-        figures=(_nernst_figure(result),) if _wants_plot(request) else _equation_figures(steps),
+        figures=(_nernst_figure(result),) if _wants_plot(request) else _equation_figures(steps, f"nernst-{ion.ion}"),
     )
 
 

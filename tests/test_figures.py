@@ -16,6 +16,7 @@ import asyncio
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import threading
@@ -163,9 +164,10 @@ def test_steps_attach_the_fraction_steps_as_equation_images(request_: Request) -
     fractions = [(n, step) for n, step in enumerate(result.steps, start=1) if r"\frac" in step.latex]
     assert fractions, "every derivation has a fraction"
     assert len(result.figures) == min(len(fractions), EQUATIONS_PER_ANSWER) <= 4
+    stem = "restpot" if request_.command == "restpot" else f"nernst-{request_.options['ion'].lower()}"
     for figure, (number, step) in zip(result.figures, fractions, strict=False):
         assert figure.kind == "equation"
-        assert figure.filename == f"step-{number}.png"
+        assert re.fullmatch(rf"{stem}-[0-9a-f]{{8}}-step-{number}\.png", figure.filename), figure.filename
         assert figure.params() == {"latex": step.latex}  # the engine's LaTeX, never user text
         assert figure.alt_text == f"Step {number}: {step.unicode}"  # the Unicode form is the alt text
 
@@ -518,6 +520,32 @@ def test_ask_with_out_writes_the_pngs_and_prints_their_paths(tmp_path: Path) -> 
     for path in paths:
         assert path.parent == out and _open(path.read_bytes()).size[0] == WIDTH
     assert "V_m = −69.9 mV" in done.stdout and done.stderr == ""
+
+
+def test_equation_images_of_two_commands_in_one_folder_keep_apart_and_keep_their_names(tmp_path: Path) -> None:
+    """Each command's equation images are named after it and its inputs: a second `ask --out`
+    into the same folder adds its own files, and the same command names them the same way in
+    every run (a digest of the derivation, not of the process)."""
+    commands = [
+        "/nernst ion:K detail:steps",
+        "/nernst ion:K inside:140 outside:5 detail:steps",
+        "/restpot detail:steps",
+        "/nernst ion:K detail:steps",  # again, in a new process
+    ]
+    runs = []
+    for command in commands:
+        done = run_cli("ask", command, "--out", str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        runs.append([Path(line).name for line in done.stdout.splitlines() if line.endswith(".png")])
+    assert all(runs) and runs[3] == runs[0]
+    first, second, third = (set(names) for names in runs[:3])
+    assert not first & second and not first & third and not second & third
+    assert {path.name for path in tmp_path.iterdir()} == first | second | third  # nothing overwritten
+    for name in first | second | third:
+        assert re.fullmatch(r"[a-z0-9-]+\.png", name), name
+        assert name.startswith(("nernst-k-", "restpot-"))
+    in_process = {figure.filename for figure in answer(Request("nernst", {"ion": "K", "detail": "steps"})).figures}
+    assert in_process == first
 
 
 def test_ask_json_with_out_keeps_standard_output_json(tmp_path: Path) -> None:
