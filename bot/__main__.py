@@ -257,12 +257,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _discord_settings() -> Settings:
-    """Settings for the Discord commands, with discord.py's own log format at LOG_LEVEL."""
-    import discord
+def log_level(name: str) -> int | None:
+    """LOG_LEVEL as logging's number; None, said in one line on stderr, for a name logging lacks."""
+    level = logging.getLevelName(name.strip().upper())
+    if isinstance(level, int):
+        return level
+    print(f"error: LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (got {name!r})", file=sys.stderr)
+    return None
 
-    settings = Settings()
-    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level.upper()), root=True)
+
+def _settings() -> Settings | None:
+    """The typed settings; None, with one line per bad variable on stderr, when one is invalid."""
+    import pydantic
+
+    try:
+        return Settings()
+    except pydantic.ValidationError as invalid:
+        for error in invalid.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            print(f"error: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        return None
+
+
+def _discord_settings() -> Settings | None:
+    """Settings for the Discord commands, with discord.py's own log format at LOG_LEVEL,
+    coloured only on a terminal (:func:`bot.app.runner.setup_logging`)."""
+    from bot.app import runner
+
+    settings = _settings()
+    level = None if settings is None else log_level(settings.log_level)
+    if settings is None or level is None:
+        return None
+    runner.setup_logging(level)
     return settings
 
 
@@ -399,13 +425,15 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
 def cmd_run(_: argparse.Namespace) -> int:
     from bot.app import runner  # discord is imported only for the Discord commands
 
-    return runner.run(_discord_settings())
+    settings = _discord_settings()
+    return EXIT_BAD_INPUT if settings is None else runner.run(settings)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from bot.app import runner
 
-    return runner.sync(_discord_settings(), args.guild)
+    settings = _discord_settings()
+    return EXIT_BAD_INPUT if settings is None else runner.sync(settings, args.guild)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -418,7 +446,12 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 def _database(args: argparse.Namespace) -> Path | None:
     """``--db``, else TUTOR_DB; None (with one line on stderr) when there is no such file."""
-    path: Path = args.db if args.db is not None else Settings().tutor_db
+    path: Path | None = args.db
+    if path is None:
+        settings = _settings()
+        if settings is None:
+            return None
+        path = settings.tutor_db
     if not path.is_file():
         print(f"error: no interaction log at {path}: give --db PATH or set TUTOR_DB", file=sys.stderr)
         return None
@@ -500,8 +533,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         handler = cmd_console if sys.stdin.isatty() else cmd_demo
     if handler not in (cmd_run, cmd_sync):  # those use discord.py's log format
-        level = os.environ.get("LOG_LEVEL", "WARNING").upper()
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+        level = log_level(os.environ.get("LOG_LEVEL", "WARNING"))
+        if level is None:
+            return EXIT_BAD_INPUT
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")  # never coloured
     try:
         return handler(args)
     except BrokenPipeError:  # e.g. piped into `head`

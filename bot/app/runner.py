@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
+from typing import TextIO
 
 import aiohttp
 import discord
@@ -39,6 +41,40 @@ MISSING_TOKEN = (
 REJECTED_TOKEN = (
     "error: Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the token again from the developer portal."
 )
+
+
+PLAIN_FORMAT = "[{asctime}] [{levelname:<8}] {name}: {message}"
+"""discord.py's own log line, without its colours."""
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour log lines only for a terminal that shows it.
+
+    discord.py's ``stream_supports_colour`` also says yes inside Docker when nothing is a
+    terminal (its comment: Docker "does not consistently have a tty"), so ``docker logs``,
+    journald and log files got escape codes. Here a terminal is required, and NO_COLOR
+    (any value, no-color.org) or TERM=dumb turn colour off; discord.py still decides for
+    the terminals it knows (Windows consoles without ANSI support get none).
+    """
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        is_a_terminal = bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
+    return is_a_terminal and discord.utils.stream_supports_colour(stream)
+
+
+def setup_logging(level: int, stream: TextIO | None = None) -> logging.Handler:
+    """discord.py's log format on the root logger (standard error by default), in colour only
+    when :func:`wants_colour` says so."""
+    handler = logging.StreamHandler(stream)
+    if wants_colour(handler.stream):
+        discord.utils.setup_logging(handler=handler, level=level, root=True)  # its colour formatter
+    else:
+        plain = logging.Formatter(PLAIN_FORMAT, "%Y-%m-%d %H:%M:%S", style="{")
+        discord.utils.setup_logging(handler=handler, formatter=plain, level=level, root=True)
+    return handler
 
 
 def point_at(settings: Settings) -> None:
