@@ -112,7 +112,13 @@ async def test_steps_attach_equation_images_without_replacing_the_embed(drawing_
     interaction.response.defer.assert_awaited_once()
     sends = sent_kwargs(interaction)
     files = [file for sent in sends for file in _files(sent)]
-    assert [file.filename for file in files] == ["step-1.png", "step-2.png", "step-3.png"]
+    expected = [figure.filename for figure in answer(Request("restpot", {"detail": "steps"})).figures]
+    assert [file.filename for file in files] == expected and [name[-11:] for name in expected] == [
+        "-step-1.png",
+        "-step-2.png",
+        "-step-3.png",
+    ]
+    assert all(name.startswith("restpot-") for name in expected)  # named after the command and its inputs
     assert all((file.description or "").startswith("Step ") for file in files)
     assert all(embed.image.url is None for sent in sends for embed in sent["embeds"])
 
