@@ -315,8 +315,22 @@ def _nernst_figure(result: NernstResult) -> Figure:
     )
 
 
+WHATIF_ZOOM_SHARE: Final = 0.55
+"""Share of the magnified panel's width the V_m arrow spans, whatever the size of the change."""
+WHATIF_ZOOM_MIN_MV: Final = 1.0
+"""The magnified panel never spans less, so a change of hundredths of a mV does not look large."""
+
+
+def _whatif_zoom(before_mv: float, after_mv: float) -> tuple[float, float]:
+    """The stretch of membrane potential a /whatif figure magnifies: the change, centred, with room."""
+    width = max(abs(after_mv - before_mv) / WHATIF_ZOOM_SHARE, WHATIF_ZOOM_MIN_MV)
+    centre = (before_mv + after_mv) / 2
+    return centre - width / 2, centre + width / 2
+
+
 def _whatif_figure(result: WhatIfResult) -> Figure:
-    """Before and after on one number line: the E of each ion in the model, and V_m moving."""
+    """Two number lines: above, the E of each ion in the model and where V_m moves; below,
+    that stretch magnified, so that a change of a few mV can be seen on a phone."""
     before = resting_potential(preset=result.preset)
     after = resting_potential(preset=result.preset, **{change.option: change.after for change in result.changes})
     rows = tuple(
@@ -328,14 +342,25 @@ def _whatif_figure(result: WhatIfResult) -> Figure:
     still = [f"{name} {millivolts(old)}" for name, _, old, new in rows if abs(new - old) < 0.05]
     change = result.change_mv
     size = f" by {abs(change):.1f} mV" if result.direction != "barely changes" else ""
+    zoom = _whatif_zoom(result.before_mv, result.after_mv)
     alt = (
-        f"Number line, before (open marks) and after (filled marks): {result.title}, {PRESETS[result.preset].name}. "
-        f"V_m {millivolts(result.before_mv)} → {millivolts(result.after_mv)}: {result.direction}{size}."
+        f"Two number lines, before (open marks) and after (filled marks): {result.title}, "
+        f"{PRESETS[result.preset].name}. V_m {millivolts(result.before_mv)} → {millivolts(result.after_mv)}: "
+        f"{result.direction}{size}. Top, the equilibrium potentials."
     )
     if moved:
         alt += " Moves: " + ", ".join(moved) + "."
     if still:
         alt += " Unchanged: " + ", ".join(still) + "."
+    near = [f"{name} {millivolts(new)}" for name, _, _, new in rows if zoom[0] <= new <= zoom[1]]
+    arrow = (
+        f"an arrow from {millivolts(result.before_mv)} to {millivolts(result.after_mv)}, labelled "
+        + f"{change:+.1f} mV".replace("-", "−")
+        if result.direction != "barely changes"
+        else "V_m barely moves"
+    )
+    alt += f" Bottom, V_m magnified from {millivolts(zoom[0])} to {millivolts(zoom[1])}: {arrow}"
+    alt += f"; also there: {', '.join(near)}." if near else "."
     return Figure(
         WHATIF_LINE,
         f"whatif-{result.scenario}.png",
@@ -345,6 +370,7 @@ def _whatif_figure(result: WhatIfResult) -> Figure:
             ("preset_name", PRESETS[result.preset].name),
             ("vm_mv", (result.before_mv, result.after_mv)),
             ("potentials", rows),
+            ("zoom_mv", zoom),
         ),
     )
 

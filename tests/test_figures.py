@@ -45,7 +45,7 @@ from bot.render.terminal import render_text
 ALT_TEXT = 1024
 UPLOAD = 10 * 1024 * 1024
 WIDTH = 800
-HEIGHTS = {"vm-vs-k-out": 600, "nernst-vs-ratio": 600, "potential-line": 340, "whatif-line": 400}
+HEIGHTS = {"vm-vs-k-out": 600, "nernst-vs-ratio": 600, "potential-line": 340, "whatif-line": 620}
 EQUATION_HEIGHTS = range(60, 401)
 PNG = b"\x89PNG\r\n\x1a\n"
 CARD = (244, 244, 244)  # the opaque light-grey card
@@ -315,6 +315,48 @@ def test_a_hyperkalemia_alt_text_reads_like_the_answer() -> None:
     assert "V_m −69.9 mV → −65.5 mV: depolarizes by 4.5 mV" in figure.alt_text
     assert "E_K −90.9 mV → −81.9 mV" in figure.alt_text
     assert "Unchanged: E_Na +61.5 mV" in figure.alt_text
+    # The magnified panel: the change is 55 % of its width, centred: 4.46 / 0.55 = 8.1 mV around −67.7.
+    assert "Bottom, V_m magnified from −71.8 mV to −63.6 mV: an arrow from −69.9 mV to −65.5 mV, labelled +4.5 mV." in (
+        figure.alt_text
+    )
+
+
+def _longest_black_run(png: bytes, top: float, bottom: float) -> int:
+    """The longest horizontal run of pure black pixels between two heights (fractions of the
+    image): in a /whatif figure only the V_m arrow and the before mark's ring are pure black."""
+    image = _open(png).convert("RGB")
+    width, height = image.size
+    pixels = image.load()
+    longest = 0
+    for y in range(int(top * height), int(bottom * height)):
+        run = 0
+        for x in range(width):
+            run = run + 1 if pixels[x, y] == (0, 0, 0) else 0
+            longest = max(longest, run)
+    return longest
+
+
+PHONE_PX = 360
+"""How wide Discord shows the 800 px figure on a phone."""
+
+
+def test_a_whatif_change_is_a_long_arrow_at_phone_width(
+    catalogue: list[tuple[Answer, Figure]], drawn: dict[str, tuple[bytes, float]]
+) -> None:
+    """On one −100…+70 mV line a 3 mV change was two overlapping marks at phone width. The
+    lower panel magnifies it: for every scenario and cell (the smallest change is 0.5 mV)
+    the V_m arrow is at least 120 px long at 360 px wide, and the window it is drawn in holds
+    before and after and is stated in the alt text."""
+    whatifs = [(result, figure) for result, figure in catalogue if figure.kind == "whatif-line"]
+    assert min(abs(result.result.change_mv) for result, _ in whatifs) < 1.0  # type: ignore[union-attr]
+    for result, figure in whatifs:
+        engine = result.result
+        low, high = figure.params()["zoom_mv"]
+        assert low < min(engine.before_mv, engine.after_mv) < max(engine.before_mv, engine.after_mv) < high
+        assert f"magnified from {millivolts(low)} to {millivolts(high)}" in figure.alt_text
+        arrow = _longest_black_run(drawn[figure.cache_key()][0], 0.55, 0.9) * PHONE_PX / WIDTH
+        assert arrow >= 120, (figure.alt_text, arrow)
+        assert _longest_black_run(drawn[figure.cache_key()][0], 0.0, 0.5) == 0  # no V_m marks crowd the top
 
 
 def test_an_unknown_kind_is_refused() -> None:

@@ -51,12 +51,12 @@ from bot.physiology.sweeps import nernst_versus_ratio, vm_versus_k_out
 log = logging.getLogger(__name__)
 
 PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
-STYLE_VERSION: Final = "1"
+STYLE_VERSION: Final = "2"
 """Part of every cache key: bump it when the drawings change, so no old picture is served."""
 
 WIDTH_PX: Final = 800
 DPI: Final = 100
-HEIGHT_PX: Final = {VM_VERSUS_K_OUT: 600, NERNST_VERSUS_RATIO: 600, POTENTIAL_LINE: 340, WHATIF_LINE: 400}
+HEIGHT_PX: Final = {VM_VERSUS_K_OUT: 600, NERNST_VERSUS_RATIO: 600, POTENTIAL_LINE: 340, WHATIF_LINE: 620}
 """Heights of the fixed-size kinds; an equation image is as tall as its equation needs."""
 
 # Okabe M, Ito K. Color Universal Design (2008): distinguishable with every common colour-vision deficiency.
@@ -109,8 +109,9 @@ def _mpl() -> SimpleNamespace:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
 
-    return SimpleNamespace(Figure=MplFigure, Canvas=FigureCanvasAgg, ticker=ticker, Line2D=Line2D)
+    return SimpleNamespace(Figure=MplFigure, Canvas=FigureCanvasAgg, ticker=ticker, Line2D=Line2D, Rectangle=Rectangle)
 
 
 def render_png(figure: Figure) -> bytes:
@@ -406,7 +407,8 @@ def _place(fig: Any, ax: Any, labels: Sequence[_Label], rows: int) -> list[tuple
     ends: list[float] = []
     placed: list[tuple[str, int]] = []
     for label in labels:
-        width = (_text_px(fig, label.text, MIN_PT + 1, "bold" if label.bold else "normal") + 12) * per_px
+        size = TEXT_PT if label.bold else MIN_PT + 1  # as drawn: a bold label is the larger one
+        width = (_text_px(fig, label.text, size, "bold" if label.bold else "normal") + 12) * per_px
         if label.anchor - width / 2 < low:
             ha, start = "left", label.anchor - 6 * per_px
         elif label.anchor + width / 2 > high:
@@ -460,6 +462,7 @@ def _marks_below(fig: Any, ax: Any, labels: Sequence[_Label], rows: int) -> None
             ha=ha,
             va="top",
             fontsize=MIN_PT + 1,
+            fontweight="bold" if label.bold else "normal",
             color=INK,
             bbox={"boxstyle": "round,pad=0.15", "facecolor": PLOT, "edgecolor": label.colour, "linewidth": 1.4},
             zorder=4,
@@ -506,18 +509,37 @@ def _draw_potential_line(fig: Any, p: dict[str, Any]) -> None:
     _marks_above(fig, ax, [_Label(vm, f"{_math('V_m')} {millivolts(vm)}", INK, bold=True)], 0.72)
 
 
+ZOOM_MARK_PX: Final = 18
+"""The narrowest the magnified window is drawn on the context line, so it can be found there."""
+ZOOM_FILL: Final = "#FCEBD0"
+"""The magnified window's colour, the same in both panels: a light tint of the orange V_m mark."""
+
+
 def _draw_whatif_line(fig: Any, p: dict[str, Any]) -> None:
+    """Two panels. Above, the context: every equilibrium potential on one number line, each
+    one that moves with an arrow, and a tinted window where V_m moves. Below, that window
+    magnified so that a change of a few mV is a long arrow at phone width, with the Δ in mV
+    written on it and before and after labelled at its ends."""
     before, after = p["vm_mv"]
     potentials = p["potentials"]
     low, high = _span([before, after, *(v for _, _, old, new in potentials for v in (old, new))])
-    _header(
-        fig,
-        f"What if: {p['title']}",
-        f"{p['preset_name']} · open marks: before · filled: after",
-    )
-    ax = fig.add_axes((0.03, 0.17, 0.94, 0.6))
+    zoom_low, zoom_high = p["zoom_mv"]  # chosen beside the alt text, which states it
+    _header(fig, f"What if: {p['title']}", f"{p['preset_name']} · open marks: before · filled: after")
+    height = fig.bbox.height
+
+    ax = fig.add_axes((0.03, 1 - 300 / height, 0.94, 212 / height))
     _number_line(ax, low, high)
-    ax.set_ylim(-2.25, 1.9)
+    ax.set_xlabel("")
+    ax.set_ylim(-2.25, 1.5)
+    per_px = (high - low) / (ax.get_position().width * fig.bbox.width)
+    shown = max(zoom_high - zoom_low, ZOOM_MARK_PX * per_px)  # a window too narrow to see is drawn wider
+    centre = (before + after) / 2
+    ax.add_patch(
+        _mpl().Rectangle(
+            (centre - shown / 2, 0.3), shown, 0.5, facecolor=ZOOM_FILL, edgecolor=ORANGE, linewidth=2.0, zorder=4
+        )
+    )
+    _marks_above(fig, ax, [_Label(centre, f"{_math('V_m')}, magnified below", INK, bold=True)], 0.88)
     labels = []
     for name, key, old, new in sorted(potentials, key=lambda row: row[3]):
         colour, marker = ION_STYLE.get(key, ION_STYLE["custom"])
@@ -536,25 +558,48 @@ def _draw_whatif_line(fig: Any, p: dict[str, Any]) -> None:
         ax.plot([new], [0.0], marker=marker, markersize=15, color=colour, markeredgecolor=INK, zorder=3)
         labels.append(_Label(new, text, colour))
     _marks_below(fig, ax, labels, 3)
-    ax.plot([before], [0.4], marker="v", markersize=20, color=PLOT, markeredgecolor=BLACK, mew=2.5, zorder=5)
-    ax.plot([after], [0.4], marker="v", markersize=20, color=BLACK, zorder=5)
-    if abs(after - before) >= 0.05:
-        ax.annotate(
+
+    zoom = fig.add_axes((0.03, 1 - 525 / height, 0.94, 170 / height))
+    _number_line(zoom, zoom_low, zoom_high)
+    zoom.set_facecolor(ZOOM_FILL)
+    for spine in zoom.spines.values():
+        spine.set_visible(True)
+        spine.set_color(ORANGE)
+        spine.set_linewidth(2.0)
+    zoom.set_xlabel(f"{_math('V_m')}, magnified (mV)", fontsize=TEXT_PT, color=INK)
+    inside = [row for row in potentials if zoom_low <= row[3] <= zoom_high]  # an E that V_m nears
+    zoom.set_ylim(-1.9, 1.45)
+    for _, key, _, new in inside:
+        colour, marker = ION_STYLE.get(key, ION_STYLE["custom"])
+        zoom.plot([new], [0.0], marker=marker, markersize=13, color=colour, markeredgecolor=INK, zorder=4)
+    zoom.plot([before], [0.0], marker="o", markersize=15, color=PLOT, markeredgecolor=BLACK, mew=2.5, zorder=5)
+    zoom.plot([after], [0.0], marker="o", markersize=15, color=ORANGE, markeredgecolor=INK, mew=2, zorder=5)
+    change = after - before
+    if abs(change) >= 0.05:
+        zoom.annotate(
             "",
-            (after, 0.4),
-            xytext=(before, 0.4),
-            arrowprops={"arrowstyle": "-|>", "color": BLACK, "linewidth": 2.6, "shrinkA": 10, "shrinkB": 10},
+            (after, 0.45),
+            xytext=(before, 0.45),
+            arrowprops={"arrowstyle": "-|>,head_length=0.9,head_width=0.5", "color": BLACK, "linewidth": 4.5},
             zorder=5,
         )
-    change = _minus(f"{after - before:+.1f} mV")
-    above = sorted(
+        verb = "depolarizes" if change > 0 else "hyperpolarizes"
+        delta = f"Δ{_math('V_m')} = {_minus(f'{change:+.1f}')} mV: {verb}"
+    else:
+        delta = f"{_math('V_m')} barely changes"
+    zoom.text(centre, 0.72, delta, ha="center", va="bottom", fontsize=TITLE_PT, fontweight="bold", color=INK)
+    ends = sorted(
         [
-            _Label(before, f"before: {_math('V_m')} {millivolts(before)}", INK),
-            _Label(after, f"after: {_math('V_m')} {millivolts(after)} ({change})", INK, bold=True),
+            _Label(before, f"before {millivolts(before)}", BLACK),
+            _Label(after, f"after {millivolts(after)}", ORANGE, bold=True),
+            *(
+                _Label(new, f"{_math(name)} {millivolts(new)}", ION_STYLE.get(key, ION_STYLE["custom"])[0])
+                for name, key, _, new in inside
+            ),
         ],
         key=lambda label: label.anchor,
     )
-    _marks_above(fig, ax, above, 0.75)
+    _marks_below(fig, zoom, ends, 2)
 
 
 def _draw_equation(fig: Any, p: dict[str, Any]) -> None:
