@@ -99,7 +99,7 @@ def number_problems(texts: dict[str, str], source_count: int) -> Iterator[str]:
 
 def cell_problems(texts: dict[str, str], topic: Topic) -> Iterator[str]:
     """A computed number belongs to a cell, and the text must say which."""
-    rendered = " ".join((topic.summary, topic.body, topic.clinical or "")).lower()
+    rendered = " ".join(" ".join((topic.summary, topic.body, topic.clinical or "")).split()).lower()
     for field, text in texts.items():
         for template in TEMPLATE.findall(text):
             try:

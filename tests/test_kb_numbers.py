@@ -159,6 +159,8 @@ def test_a_computed_number_whose_cell_is_never_named_is_reported(topics: dict[st
     problems = list(cell_problems({"body": "E_K is {{nernst ion:K preset:squid-giant-axon}}."}, anonymous))
     assert problems and "squid giant axon" in problems[0]
     assert list(cell_problems({"body": "E is {{nernst ion:K inside:140 outside:5}}."}, anonymous)) == []
+    wrapped = dataclasses.replace(topic, summary="s", body="In the squid giant\naxon, E_K is …", clinical=None)
+    assert list(cell_problems({"body": "{{nernst ion:K preset:squid-giant-axon}}"}, wrapped)) == []
 
 
 @pytest.mark.parametrize(
