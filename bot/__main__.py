@@ -4,6 +4,11 @@ With no subcommand it starts the offline console, or the demo tour when standard
 is not a terminal (a pipe, CI, a container without a TTY); neither needs a token or a
 network. Bad input prints one line and exits with status 2; nothing prints a traceback
 for something a user typed.
+
+Start-up is part of the answer's time: this module imports only the standard library and
+``bot.__version__``; each command imports what it uses (the engine, sympy, NumPy,
+pydantic-settings, discord.py) inside its function, so ``--version`` and ``--help`` take
+a blink. ``bench/bench_cold_start.py`` measures it.
 """
 
 from __future__ import annotations
@@ -18,14 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from bot import __version__
-from bot.answers import Answer, answer
-from bot.commands import COMMANDS, Request, parse_invocation
-from bot.physiology import InputError, warm_up
-from bot.render.terminal import render_text
-from bot.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where they are used: --version and --help load none of them
+    from bot.answers import Answer
     from bot.log.api import LogStore
+    from bot.settings import Settings
 
 T = TypeVar("T")
 
@@ -50,6 +52,10 @@ DEMO_TOUR: tuple[tuple[str, str], ...] = (
 
 def answer_text(text: str) -> Answer:
     """Parse and answer one line of terminal input; bad input becomes an error answer."""
+    from bot.answers import Answer, answer
+    from bot.commands import parse_invocation
+    from bot.physiology import InputError
+
     try:
         request = parse_invocation(text)
     except InputError as error:
@@ -58,6 +64,8 @@ def answer_text(text: str) -> Answer:
 
 
 def _print_answer(result: Answer, as_json: bool) -> int:
+    from bot.render.terminal import render_text
+
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -99,6 +107,9 @@ def _save_figures(result: Answer, directory: Path, stream: TextIO) -> int:
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
+    from bot.physiology import warm_up
+    from bot.render.terminal import render_text
+
     warm_up()
     print(f"membrane-tutor {__version__}: a short tour. Every command here works the same in Discord.\n")
     for caption, command in DEMO_TOUR:
@@ -152,6 +163,10 @@ CONSOLE_HELP = (
 
 def console_line(line: str) -> str | None:
     """The console's reply to one line, or None to quit."""
+    from bot.answers import answer
+    from bot.commands import COMMANDS, Request
+    from bot.render.terminal import render_text
+
     text = line.strip()
     if not text:
         return ""
@@ -168,6 +183,8 @@ def console_line(line: str) -> str | None:
 
 
 def cmd_console(_: argparse.Namespace) -> int:
+    from bot.physiology import warm_up
+
     warm_up()
     history = _enable_history()
     print(f"membrane-tutor {__version__} console. {CONSOLE_HELP.splitlines()[0]}\nType help for more, quit to leave.")
@@ -269,6 +286,8 @@ def log_level(name: str) -> int | None:
 def _settings() -> Settings | None:
     """The typed settings; None, with one line per bad variable on stderr, when one is invalid."""
     import pydantic
+
+    from bot.settings import Settings
 
     try:
         return Settings()
@@ -484,6 +503,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     import sqlite3
 
     from bot.instructor import servers_show, stats_show
+    from bot.physiology import InputError
+    from bot.render.terminal import render_text
 
     path = _database(args)
     if path is None:

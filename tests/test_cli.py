@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from helpers import cli_env, run_cli
+from helpers import ROOT, cli_env, run_cli
 
 from bot import __version__
 from bot.knowledge import knowledge_dir
@@ -190,3 +192,23 @@ def test_kb_list_of_the_shipped_topics_names_every_file() -> None:
     slugs = [line.split()[0] for line in done.stdout.splitlines()]
     assert slugs == sorted(path.stem for path in knowledge_dir().glob("*.md"))
     assert "leak-channels" in slugs and "nernst-equation" in slugs
+
+
+@pytest.mark.parametrize("argument", ["--version", "--help"])
+def test_version_and_help_load_no_heavy_module(argument: str) -> None:
+    """--version and --help answer from the standard library: the engine (sympy, NumPy),
+    the settings (pydantic) and discord.py are imported by the commands that use them.
+    (How long a cold start takes is bench/bench_cold_start.py's business, not a test's.)"""
+    heavy = ("sympy", "numpy", "pydantic", "pydantic_settings", "discord", "frontmatter", "bot.answers", "bot.commands")
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['membrane-tutor', {argument!r}]\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        f"print(code, sorted(name for name in {heavy!r} if name in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True)
+    assert done.stderr.strip() == "0 []", done.stderr
+    assert "membrane-tutor" in done.stdout
