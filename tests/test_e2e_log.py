@@ -103,7 +103,7 @@ def test_instructor_stats_and_a_students_forget_through_the_emulator(tmp_path: P
                 ask("nernst", {"ion": ion}, "student")
             declined = ask("ask", {"question": "how do i calculate an iv drip rate"}, "student").original
             assert declined is not None and declined.embeds  # a server with the log: the promise is kept below
-            assert "passed on to this server's instructors" in declined.embeds[0]["description"]
+            assert "Passed on to this server's instructors" in json.dumps(declined.embeds, ensure_ascii=False)
             time.sleep(0.6)  # the writer commits within its 0.2 s flush interval
 
             stats = ask("stats show", {"days": 7}, "instructor").original
