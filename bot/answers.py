@@ -587,10 +587,9 @@ LISTS_TOPICS: Final = "explain"
 """The command whose help lists the topics: offline there is no autocomplete to show them."""
 
 
-def _topic_list(knowledge: KnowledgeBase) -> tuple[AnswerField, ...]:
-    """Every topic as "slug — title", one a line, in as many fields as Discord's field
-    limit needs; a line is never split between two fields."""
-    lines = [f"{topic.slug} — {topic.title}" for topic in sorted(knowledge, key=lambda topic: topic.slug)]
+def line_fields(name: str, lines: list[str], *, first: str | None = None) -> tuple[AnswerField, ...]:
+    """Lines in as few fields as Discord's field value limit allows ("Sources", then
+    "Sources (cont.)"); a line is never split between two fields."""
     values: list[str] = []
     for line in lines:
         if values and len(values[-1]) + 1 + len(line) <= FIELD_VALUE_LIMIT:
@@ -598,9 +597,14 @@ def _topic_list(knowledge: KnowledgeBase) -> tuple[AnswerField, ...]:
         else:
             values.append(line[:FIELD_VALUE_LIMIT])
     return tuple(
-        AnswerField(f"Topics ({len(lines)})" if number == 0 else "Topics (cont.)", value)
-        for number, value in enumerate(values)
+        AnswerField((first or name) if number == 0 else f"{name} (cont.)", value) for number, value in enumerate(values)
     )
+
+
+def _topic_list(knowledge: KnowledgeBase) -> tuple[AnswerField, ...]:
+    """Every topic as "slug — title", one a line."""
+    lines = [f"{topic.slug} — {topic.title}" for topic in sorted(knowledge, key=lambda topic: topic.slug)]
+    return line_fields("Topics", lines, first=f"Topics ({len(lines)})")
 
 
 def help_answer(request: Request, knowledge: KnowledgeBase | None = None) -> Answer:
@@ -635,7 +639,7 @@ def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
         fields.append(AnswerField("Related", ", ".join(topic.related)))
     if topic.try_command:
         fields.append(AnswerField("Try it", topic.try_command))
-    fields.append(AnswerField("Sources", "\n".join(f"[{n}] {source}" for n, source in enumerate(topic.sources, 1))))
+    fields.extend(line_fields("Sources", [f"[{n}] {source}" for n, source in enumerate(topic.sources, 1)]))
     return tuple(fields)
 
 

@@ -114,13 +114,13 @@ def test_sync_registers_exactly_the_declaration(world: World) -> None:
 
 
 ANSWERS = [
-    ("restpot", {}, r"V_m = −65\.2 mV"),
+    ("restpot", {}, r"V_m = −69\.9 mV"),
     ("restpot", {"k_out": 10.0}, r"V_m = −5\d\.\d mV"),
     ("restpot", {"preset": "squid-giant-axon", "detail": "steps"}, r"V_m = −59\.6 mV"),
     ("nernst", {"ion": "K", "inside": 140.0, "outside": 5.0}, r"E_K = −89\.1 mV"),
     ("nernst", {"ion": "Ca", "inside": 0.0001, "outside": 2.0, "detail": "steps"}, r"E_Ca = \+132\.3 mV"),
     ("nernst", {"ion": "custom", "valence": -2, "inside": 10.0, "outside": 1.0}, r"E_X = \+30\.\d mV"),
-    ("whatif", {"scenario": "hyperkalemia"}, r"V_m −65\.2 mV → −59\.7 mV: depolarizes"),
+    ("whatif", {"scenario": "hyperkalemia"}, r"V_m −69\.9 mV → −65\.5 mV: depolarizes"),
     ("whatif", {"scenario": "pump-block", "preset": "cardiac-myocyte"}, r"depolarizes"),
     ("explain", {"topic": "leak-channels"}, r"Leak channels are always open"),
     ("help", {}, r"Membrane physiology"),
