@@ -12,7 +12,8 @@ a student waits for, interpreter start-up included. The commands take turns (one
 each, then the next round) so that a busy moment of the machine spreads over all of
 them; one untimed round first warms the file cache. ``python -c pass`` is the floor no
 command can beat. Targets: ``--version`` and ``--help`` ≤ 0.15 s, a text answer
-(``ask "/nernst ion:K"``, ``ask "/restpot"``) ≤ 0.5 s, median over the runs.
+(``ask "/nernst ion:K"``, ``ask "/restpot"``, ``ask "/whatif scenario:hyperkalemia"``)
+≤ 0.5 s, median over the runs.
 
 It prints the machine, the versions and the date, then a Markdown table that can be
 pasted into bench/RESULTS.md. Not collected by pytest.
@@ -38,6 +39,11 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], float | None], ...] = (
     ("`membrane-tutor --help`", ("-m", "bot", "--help"), 0.15),
     ('`membrane-tutor ask "/nernst ion:K"`', ("-m", "bot", "ask", "/nernst ion:K"), 0.5),
     ('`membrane-tutor ask "/restpot"`', ("-m", "bot", "ask", "/restpot"), 0.5),
+    (
+        '`membrane-tutor ask "/whatif scenario:hyperkalemia"`',
+        ("-m", "bot", "ask", "/whatif scenario:hyperkalemia"),
+        0.5,
+    ),
 )
 
 

@@ -1,4 +1,4 @@
-"""Benchmark of the equation engine: lambdified NumPy against a naive sympy baseline.
+"""Benchmark of the equation engine: its NumPy functions against a naive sympy baseline.
 
 Run from the repository root:
 
@@ -34,20 +34,18 @@ import numpy as np
 import sympy as sp
 
 from bot.physiology.constants import ZERO_CELSIUS
-from bot.physiology.equations import (
+from bot.physiology.equations import ghk_voltage, nernst_potential, warm_up
+from bot.physiology.ions import GHK_IONS, Ion
+from bot.physiology.symbolic import (
     CONSTANTS,
     T,
     celsius,
     concentration_symbols,
     ghk_form,
-    ghk_voltage,
     nernst_form,
-    nernst_potential,
     permeability_symbol,
-    warm_up,
     z,
 )
-from bot.physiology.ions import GHK_IONS, Ion
 
 SPEEDUP_TARGET = 100.0
 SWEEP_TARGET_MS = 100.0
@@ -191,9 +189,9 @@ def main() -> int:
     print(f"python      {platform.python_version()} ({platform.python_implementation()})")
     print(f"numpy       {np.__version__}")
     print(f"sympy       {sp.__version__}")
-    print(f"warm_up     {warm_up_ms:.0f} ms (sympy build + lambdify, once per process)")
+    print(f"warm_up     {warm_up_ms:.0f} ms (the symbolic work of the derivations, once per process)")
     print()
-    print("| measurement | engine (lambdified NumPy) | naive sympy subs().evalf() | speed-up | target | result |")
+    print("| measurement | engine (NumPy) | naive sympy subs().evalf() | speed-up | target | result |")
     print("|---|---:|---:|---:|---|---|")
     print(
         f"| scalar `nernst_potential` | {nernst_rate:,.0f} calls/s ({1e6 / nernst_rate:.1f} µs) "

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot import __version__
 from bot.commands import (
@@ -29,7 +29,6 @@ from bot.commands import (
     resolve,
     shown,
 )
-from bot.knowledge import KnowledgeBase, Topic
 from bot.physiology import (
     DEFAULT_PRESET,
     PRESETS,
@@ -43,14 +42,20 @@ from bot.physiology import (
     to_json,
     what_if,
 )
-from bot.physiology.derivation import Step
-from bot.physiology.notation import format_number
+from bot.physiology.formatting import format_number
 from bot.physiology.presets import Preset
 from bot.physiology.results import IonPotential
 from bot.physiology.sweeps import log_range, nernst_versus_ratio, vm_versus_k_out
 from bot.physiology.validation import CONCENTRATION
-from bot.retrieval import AskIndex, load_calibration, load_vocabulary
 from bot.unanswered import MemoryUnanswered, UnansweredLog
+
+if TYPE_CHECKING:
+    # Types only. The knowledge base (YAML front matter) and the /ask index (bm25s) are
+    # imported by Services.load, and the derivations (sympy) by the calculator on
+    # detail:steps, so a calculator answer in a fresh process loads none of them.
+    from bot.knowledge import KnowledgeBase, Topic
+    from bot.physiology.derivation import Step
+    from bot.retrieval import AskIndex
 
 SCHEMA: Final = "answer.v1"
 
@@ -784,6 +789,9 @@ class Services:
     @classmethod
     def load(cls, unanswered: UnansweredLog | None = None) -> Services:
         """The knowledge base with its numbers computed, the /ask index, its threshold and vocabulary."""
+        from bot.knowledge import KnowledgeBase
+        from bot.retrieval import AskIndex, load_calibration, load_vocabulary
+
         knowledge = KnowledgeBase.load(fill=engine_value)
         ask = AskIndex(knowledge, load_calibration(), load_vocabulary())
         return cls(knowledge, ask, unanswered or MemoryUnanswered())

@@ -212,3 +212,57 @@ def test_version_and_help_load_no_heavy_module(argument: str) -> None:
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True)
     assert done.stderr.strip() == "0 []", done.stderr
     assert "membrane-tutor" in done.stdout
+
+
+CALCULATOR_ANSWERS = ("/nernst ion:K", "/restpot", "/whatif scenario:hyperkalemia", "/restpot detail:plot")
+"""One-shot text answers that need neither a derivation nor the notes (a plot is only asked for)."""
+
+
+def _modules_after_ask(command: str, names: tuple[str, ...]) -> tuple[object, list[str]]:
+    """Run ``membrane-tutor ask COMMAND`` in a fresh interpreter: its exit code, and which of
+    ``names`` ended up in sys.modules (as the probe's last line of standard error, in JSON)."""
+    probe = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['membrane-tutor', 'ask', {command!r}]\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        f"print(json.dumps([code, sorted(name for name in {names!r} if name in sys.modules)]), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True)
+    code, loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    return code, loaded
+
+
+SYMBOLIC_AND_NOTES = (
+    "sympy",
+    "bot.physiology.symbolic",
+    "bot.physiology.derivation",
+    "bot.physiology.notation",
+    "pydantic",
+    "pydantic_settings",
+    "discord",
+    "matplotlib",
+    "yaml",
+    "frontmatter",
+    "bm25s",
+    "bot.knowledge",
+    "bot.retrieval",
+)
+
+
+@pytest.mark.parametrize("command", CALCULATOR_ANSWERS)
+def test_calculator_ask_loads_no_sympy_module(command: str) -> None:
+    """A cold calculator answer computes with the NumPy functions: no sympy (only a
+    derivation needs it), no settings, no discord.py, no matplotlib, no knowledge base or
+    /ask index. (How long it takes is bench/bench_cold_start.py's business, not a test's.)"""
+    code, loaded = _modules_after_ask(command, (*SYMBOLIC_AND_NOTES, "numpy"))
+    assert code == 0
+    assert loaded == ["numpy"]  # NumPy computes the answer (and shows the probe sees what is loaded)
+
+
+def test_steps_load_sympy_on_demand() -> None:
+    """The other side of the test above: ``detail:steps`` imports the derivations (sympy)."""
+    code, loaded = _modules_after_ask("/nernst ion:K detail:steps", ("sympy", "bot.physiology.derivation", "yaml"))
+    assert (code, loaded) == (0, ["bot.physiology.derivation", "sympy"])

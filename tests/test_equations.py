@@ -8,9 +8,12 @@ behind a test that shares it.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from bot.physiology import constants
 from bot.physiology.equations import (
@@ -21,7 +24,8 @@ from bot.physiology.equations import (
     nernst_potential,
     warm_up,
 )
-from bot.physiology.ions import IONS
+from bot.physiology.ions import IONS, Ion
+from bot.physiology.sweeps import nernst_versus_ratio, vm_versus_k_out
 
 # CODATA 2018 (exact since the 2019 SI redefinition).
 R = 8.314462618  # J mol⁻¹ K⁻¹
@@ -251,3 +255,160 @@ def test_conductance_shares_at_exactly_zero_millivolts() -> None:
     assert shares["Na"] == pytest.approx(0.5)
     near = _shares(1e-9, 37.0, ions)
     assert near["K"] == pytest.approx(0.5, rel=1e-6)
+
+
+# --- The NumPy functions against the sympy expressions they were written from ---------------
+#
+# The engine answers with plain NumPy functions (no sympy at start-up: bench/bench_cold_start.py);
+# the sympy forms of bot.physiology.symbolic stay the source of truth. Each function is checked
+# here against its lambdified sympy expression on a dense random grid over the accepted ranges:
+# concentrations 1e-6 … 1,000 mM (log-uniform), permeabilities 0 … 1,000 (some exactly 0),
+# temperature 0 … 50 °C, valence ±1 … ±3, coupling ratio 1 … 3.
+
+GRID = 20_000
+SEED = 20261204
+
+
+@pytest.fixture(scope="module")
+def grid() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(SEED)
+
+    def concentration() -> np.ndarray:
+        return 10.0 ** rng.uniform(-6.0, 3.0, GRID)
+
+    def permeability() -> np.ndarray:
+        values = 10.0 ** rng.uniform(-3.0, 3.0, GRID)
+        return np.where(rng.random(GRID) < 0.1, 0.0, values)
+
+    values = {"t": rng.uniform(0.0, 50.0, GRID), "r": rng.uniform(1.0, 3.0, GRID)}
+    for key in ("K", "Na", "Cl"):
+        values |= {f"P_{key}": permeability(), f"{key}_i": concentration(), f"{key}_o": concentration()}
+    values["P_K"][values["P_K"] == 0] = 1.0  # at least one permeant ion, as check_permeabilities demands
+    values["vm"] = rng.uniform(-150.0, 150.0, GRID)
+    return values
+
+
+def _ghk_inputs(grid: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    return {key: (grid[f"P_{key}"], grid[f"{key}_i"], grid[f"{key}_o"]) for key in ("K", "Na", "Cl")}
+
+
+def _ghk_arguments(grid: dict[str, np.ndarray]) -> list[np.ndarray]:
+    return [grid["t"], *(grid[name] for key in ("K", "Na", "Cl") for name in (f"P_{key}", f"{key}_i", f"{key}_o"))]
+
+
+@pytest.mark.parametrize("valence", [1, -1, 2, -2, 3, -3])
+def test_nernst_potential_is_the_sympy_expression(grid: dict[str, np.ndarray], valence: int) -> None:
+    from bot.physiology.symbolic import nernst_reference
+
+    expected = nernst_reference()(valence, grid["K_i"], grid["K_o"], grid["t"])
+    np.testing.assert_allclose(nernst_potential(valence, grid["K_i"], grid["K_o"], grid["t"]), expected, rtol=1e-12)
+    scalar = float(nernst_potential(valence, 140.0, 5.0, 37.0))
+    assert scalar == pytest.approx(float(nernst_reference()(valence, 140.0, 5.0, 37.0)), rel=1e-12)
+
+
+@pytest.mark.parametrize("valence", [1, -1, 2, -2, 3, -3])
+def test_decade_slope_is_the_sympy_expression(grid: dict[str, np.ndarray], valence: int) -> None:
+    from bot.physiology.symbolic import slope_reference
+
+    np.testing.assert_allclose(decade_slope(valence, grid["t"]), slope_reference()(valence, grid["t"]), rtol=1e-12)
+    assert float(decade_slope(valence, 37.0)) == pytest.approx(float(slope_reference()(valence, 37.0)), rel=1e-12)
+
+
+def test_ghk_voltage_is_the_sympy_expression(grid: dict[str, np.ndarray]) -> None:
+    from bot.physiology.symbolic import ghk_reference
+
+    expected = ghk_reference()(*_ghk_arguments(grid))
+    np.testing.assert_allclose(ghk_voltage(grid["t"], _ghk_inputs(grid)), expected, rtol=1e-12, atol=1e-12)
+    only_k = {"K": (1.0, 100.0, 5.0)}  # absent ions: impermeant, in both
+    reference = ghk_reference()(37.0, 1.0, 100.0, 5.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0)
+    assert float(ghk_voltage(37.0, only_k)) == pytest.approx(float(reference), rel=1e-12)
+
+
+def test_mullins_noda_voltage_is_the_sympy_expression(grid: dict[str, np.ndarray]) -> None:
+    from bot.physiology.symbolic import mullins_noda_reference
+
+    expected = mullins_noda_reference()(grid["r"], *_ghk_arguments(grid))
+    np.testing.assert_allclose(
+        mullins_noda_voltage(grid["r"], grid["t"], _ghk_inputs(grid)), expected, rtol=1e-12, atol=1e-12
+    )
+    for ratio in (1.0, 1.5):
+        reference = mullins_noda_reference()(ratio, *(float(a[0]) for a in _ghk_arguments(grid)))
+        value = mullins_noda_voltage(
+            ratio, float(grid["t"][0]), {k: tuple(float(a[0]) for a in v) for k, v in _ghk_inputs(grid).items()}
+        )
+        assert float(value) == pytest.approx(float(reference), rel=1e-12)
+
+
+def test_sweeps_are_the_sympy_expressions(grid: dict[str, np.ndarray]) -> None:
+    """The figures' curves: the same functions called with an array."""
+    from bot.physiology.symbolic import ghk_reference, nernst_reference
+
+    k_out = grid["K_o"]
+    cell = (("K", 1.0, 100.0, 5.0), ("Na", 0.025, 15.0, 150.0), ("Cl", 0.0, 13.0, 150.0))
+    expected = ghk_reference()(37.0, 1.0, 100.0, k_out, 0.025, 15.0, 150.0, 0.0, 13.0, 150.0)
+    np.testing.assert_allclose(vm_versus_k_out(37.0, cell, k_out), expected, rtol=1e-12)
+    ratio = grid["K_o"] / grid["K_i"]
+    np.testing.assert_allclose(nernst_versus_ratio(2, ratio, 37.0), nernst_reference()(2, 1.0, ratio, 37.0), rtol=1e-12)
+
+
+def test_conductance_shares_are_the_sympy_chord_conductances(grid: dict[str, np.ndarray]) -> None:
+    """Each share against the chord conductance g = I/(V − E) of the GHK current equation in
+    sympy, away from V = E and V = 0 (where the engine uses the limits, tested above)."""
+    from bot.physiology.symbolic import chord_conductance_reference
+
+    chord = chord_conductance_reference()
+    ions = {key: IONS[key] for key in ("K", "Na", "Cl")}
+    checked = 0
+    for n in range(0, GRID, 20):
+        t, vm = float(grid["t"][n]), float(grid["vm"][n])
+        values = {
+            key: (float(grid[f"P_{key}"][n]), float(grid[f"{key}_i"][n]), float(grid[f"{key}_o"][n])) for key in ions
+        }
+        gaps = [abs(vm - float(nernst_potential(ion.valence, *values[key][1:], t))) for key, ion in ions.items()]
+        if abs(vm) < 1.0 or min(gaps) < 1.0:
+            continue
+        reference = {key: float(chord(ion.valence, *values[key], t, vm)) for key, ion in ions.items()}
+        total = sum(reference.values())
+        shares = conductance_shares(vm, t, {key: (ion, *values[key]) for key, ion in ions.items()})
+        for key in ions:
+            assert shares[key] == pytest.approx(reference[key] / total, rel=1e-12, abs=1e-15), (n, key)
+        checked += 1
+    assert checked > 500
+
+
+def test_custom_ion_uses_the_same_function() -> None:
+    """A custom ion X of any valence goes through nernst_potential like the named ions."""
+    from bot.physiology.symbolic import nernst_reference
+
+    ion = Ion("custom", "custom ion", "X", -3)
+    assert float(nernst_potential(ion.valence, 0.001, 900.0, 25.0)) == pytest.approx(
+        float(nernst_reference()(ion.valence, 0.001, 900.0, 25.0)), rel=1e-12
+    )
+
+
+def test_numeric_module_imports_no_sympy() -> None:
+    """The numeric path (equations, sweeps, the calculator) imports no sympy; symbolic does."""
+    probe = (
+        "import sys\n"
+        "import bot.physiology, bot.physiology.sweeps\n"
+        "print('sympy' in sys.modules)\n"
+        "import bot.physiology.symbolic\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
+
+
+def test_warm_up_does_the_symbolic_work() -> None:
+    """warm_up (the bot and the console) leaves the first detail:steps nothing to build."""
+    probe = (
+        "import sys\n"
+        "from bot.physiology import warm_up\n"
+        "warm_up()\n"
+        "from bot.physiology import derivation as d\n"
+        "print('sympy' in sys.modules, d.chloride_inversion.cache_info().currsize,\n"
+        "      d.ghk_single_ion_form.cache_info().currsize, d.nernst_derivation.cache_info().currsize,\n"
+        "      d.ghk_derivation.cache_info().currsize)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "1", "3", "1", "1"]

@@ -3,6 +3,10 @@
 Keyword names are the command options' names, so a request's options can be passed
 straight through. Values the user leaves out come from the preset. Every failure a user
 can cause raises :class:`~bot.physiology.validation.InputError`.
+
+The numbers come from the NumPy functions of :mod:`bot.physiology.equations`; the
+derivations (sympy) are imported only when ``steps`` is asked for, so a summary answer
+in a fresh process never loads sympy.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from bot.physiology.derivation import ghk_derivation, nernst_derivation
 from bot.physiology.equations import (
     conductance_shares,
     decade_slope,
@@ -95,11 +98,13 @@ def nernst(
     temperature_c = _temperature(chosen_preset, temperature)
     values = _concentrations(chosen_preset, chosen_ion, inside, outside, ("inside", "outside"))
     potential = _ion_potential(chosen_ion, values, temperature_c)
-    derivation = (
-        nernst_derivation(chosen_ion, values.inside, values.outside, temperature_c, potential.equilibrium_mv)
-        if steps
-        else None
-    )
+    derivation = None
+    if steps:
+        from bot.physiology.derivation import nernst_derivation  # sympy: only for detail:steps
+
+        derivation = nernst_derivation(
+            chosen_ion, values.inside, values.outside, temperature_c, potential.equilibrium_mv
+        )
     slope = float(decade_slope(chosen_ion.valence, temperature_c))
     return NernstResult(potential, temperature_c, chosen_preset.key, slope, derivation)
 
@@ -178,6 +183,8 @@ def resting_potential(
             ions.append(_ion_potential(IONS[key], values, membrane.temperature_c))
     derivation = None
     if steps:
+        from bot.physiology.derivation import ghk_derivation  # sympy: only for detail:steps
+
         values = tuple((key, p, v.inside, v.outside) for key, (p, v) in membrane.ions.items())
         derivation = ghk_derivation(membrane.temperature_c, values, vm)
     defaults = _preset_values(chosen) | {"temperature": chosen.temperature_c}

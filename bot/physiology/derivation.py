@@ -5,6 +5,10 @@ result. Every step's expression evaluates (with the derivation's values) to the 
 answer, which the tests check, so a step can never quietly show a different number.
 The one step that is not exact, the 61.5/z rule of thumb at 37 °C, is marked
 ``approximate`` and printed with ≈.
+
+This is the one place a request touches sympy, and only on ``detail:steps``: the
+calculator imports this module when steps are asked for, so a summary answer never
+loads sympy. :func:`warm_up` does the symbolic work ahead of time for the long-running bot.
 """
 
 from __future__ import annotations
@@ -17,22 +21,22 @@ import sympy as sp
 from sympy.codegen.cfunctions import log10
 
 from bot.physiology.constants import BODY_TEMPERATURE_C, FARADAY, GAS_CONSTANT, kelvin
-from bot.physiology.equations import (
+from bot.physiology.equations import decade_slope
+from bot.physiology.ions import GHK_IONS, IONS, Ion
+from bot.physiology.notation import Names, format_number, to_latex, to_unicode
+from bot.physiology.symbolic import (
     BASE_NAMES,
     CONSTANTS,
     F,
     R,
     T,
     concentration_symbols,
-    decade_slope,
     ghk_form,
     names_for,
     nernst_form,
     permeability_symbol,
     z,
 )
-from bot.physiology.ions import GHK_IONS, IONS, Ion
-from bot.physiology.notation import Names, format_number, to_latex, to_unicode
 
 DERIVATION_CACHE_SIZE = 512
 """Derivations are keyed by the user's numbers: bounded, so a long-running bot stays small."""
@@ -260,3 +264,17 @@ def ghk_derivation(temperature_c: float, values: GhkValues, result_mv: float) ->
         )
     _result(builder, result_mv, f"V_m = {_sign(result_mv)} mV.")
     return builder.build()
+
+
+def warm_up() -> None:
+    """Build everything a first ``detail:steps`` would otherwise build: the symbolic forms,
+    the identities checked by :func:`chloride_inversion` and :func:`ghk_single_ion_form`
+    (``sp.simplify``, the slowest part), and the default cell's Nernst and GHK derivations
+    (the printers and sympy's own caches; these two stay cached, as real requests)."""
+    from bot.physiology.calculator import nernst, resting_potential  # it imports this module on demand
+
+    chloride_inversion()
+    for key in GHK_IONS:
+        ghk_single_ion_form(key)
+    nernst("K", steps=True)
+    resting_potential(steps=True)

@@ -4,18 +4,21 @@ sympy's printers reorder factors and spell out ``1/96485`` as its own factor, wh
 unreadable on a phone. The expressions printed here are built by the engine (never from
 user text) with ``evaluate=False`` in the order a textbook writes them; this printer
 keeps that order, puts negative powers under a fraction bar and writes numbers the way a
-student copies them from a calculator.
+student copies them from a calculator (:func:`~bot.physiology.formatting.format_number`,
+which lives in its own module so that an answer can format a number without importing
+sympy, as this printer must).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import sympy as sp
 from sympy.codegen.cfunctions import log10
+
+from bot.physiology.formatting import format_number
 
 Style = Literal["latex", "unicode"]
 
@@ -29,22 +32,6 @@ class Names:
 
     def merged(self, other: Names) -> Names:
         return Names({**self.latex, **other.latex}, {**self.unicode, **other.unicode})
-
-
-def format_number(value: float, digits: int = 6) -> str:
-    """Up to ``digits`` significant figures, no trailing zeros, no exponent for mM values."""
-    if value == 0:
-        return "0"
-    if not math.isfinite(value):  # e.g. P_Na/P_K with a subnormal P_K
-        return "NaN" if math.isnan(value) else "∞" if value > 0 else "−∞"
-    if abs(value) < 1e-4 or abs(value) >= 1e7:
-        mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exponent)}"
-    text = f"{value:.{digits}g}"
-    if "e" in text:  # e.g. 1e+03 for 1000 with few digits
-        text = f"{value:.0f}"
-    return text
 
 
 def _latex_number(text: str) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from bot.physiology.derivation import Derivation
+if TYPE_CHECKING:  # a type only: importing the derivations would load sympy for every answer
+    from bot.physiology.derivation import Derivation
 
 
 def to_json(value: Any) -> Any:

@@ -45,7 +45,7 @@ from bot.answers import (
     millivolts,
 )
 from bot.physiology import nernst_potential
-from bot.physiology.notation import format_number
+from bot.physiology.formatting import format_number
 from bot.physiology.sweeps import nernst_versus_ratio, vm_versus_k_out
 
 log = logging.getLogger(__name__)
