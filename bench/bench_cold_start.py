@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS: tuple[tuple[str, tuple[str, ...], float | None], ...] = (
@@ -63,16 +65,6 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21, help="timed runs per command (default 21)")
@@ -90,7 +82,7 @@ def main() -> None:
                 times[label].append(elapsed)
 
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {root}")
-    print(f"Machine: {' '.join(platform.uname())}; {_cpu()}, {os.cpu_count()} cores")
+    print(f"Machine: {' '.join(platform.uname())}; {cpu_model()}, {os.cpu_count()} cores")
     print(f"Python {platform.python_version()} ({args.python}); {args.runs} runs per command\n")
     print("| command | median s | p90 s | min s | target | result |")
     print("|---|---:|---:|---:|---|---|")

@@ -21,7 +21,6 @@ minimum is the least disturbed by other processes). Not collected by pytest.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import platform
 import sys
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import numpy as np
 import sympy as sp
+from machine import cpu_count, cpu_model
 
 from bot.physiology.constants import ZERO_CELSIUS
 from bot.physiology.equations import ghk_voltage, nernst_potential, warm_up
@@ -73,23 +73,6 @@ def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
         run()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def cpu_count() -> int:
-    """Cores this process may run on (the affinity mask, not the host's total)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 # --- The naive baseline: the same symbolic expression, substituted and evalf'd per call -------
