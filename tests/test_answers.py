@@ -1,4 +1,4 @@
-"""Platform-neutral answers (bot/answers.py): what a student reads, and that bad input never raises.
+"""Platform-neutral answers (bot/answers/): what a student reads, and that bad input never raises.
 
 Expected numbers are computed here with math.log and CODATA constants, independently of
 the engine.

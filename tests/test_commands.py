@@ -155,8 +155,13 @@ def test_choices_are_the_designs() -> None:
 # --- no discord below the adapters --------------------------------------------------------
 
 CORE = sorted(
-    [*(ROOT / "bot" / "physiology").glob("*.py"), ROOT / "bot" / "commands.py", ROOT / "bot" / "answers.py"]
-    + [path for path in (ROOT / "bot" / "knowledge.py",) if path.exists()]
+    [
+        *(ROOT / "bot" / "physiology").glob("*.py"),
+        *(ROOT / "bot" / "answers").glob("*.py"),
+        *(ROOT / "bot" / "tutoring").glob("*.py"),
+        ROOT / "bot" / "commands.py",
+        ROOT / "bot" / "knowledge.py",
+    ]
 )
 
 

@@ -1,4 +1,4 @@
-"""Figures (bot/render/figures.py and the Figure requests of bot/answers.py), opened and checked.
+"""Figures (bot/render/figures.py and the Figure requests of bot/answers/), opened and checked.
 
 Every kind of figure the bot can send, for every preset, scenario and ion it can be drawn
 for (and a few extreme inputs), is rendered once per module and opened with Pillow: a

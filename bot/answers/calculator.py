@@ -1,45 +1,38 @@
-"""Platform-neutral answers: what the bot says, before anyone decides how it looks.
-
-A handler takes a :class:`~bot.commands.Request` and returns an :class:`Answer`: a title,
-a headline that carries the number, a few short lines, named fields, the derivation when
-asked, the source, and the figures that go with it (as :class:`Figure` requests with
-their alt text; drawing them is the renderer's business). Discord embeds and terminal
-text are both rendered from it, so a student gets the same answer in either place. No
-markdown here: renderers add emphasis.
-"""
+"""/restpot, /nernst and /whatif: the engine's results as answers, with their figures."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
 
-from bot import __version__
+from bot.answers.model import (
+    ALT_TEXT_LIMIT,
+    EQUATION,
+    EQUATIONS_PER_ANSWER,
+    NERNST_VERSUS_RATIO,
+    POTENTIAL_LINE,
+    VM_VERSUS_K_OUT,
+    WHATIF_LINE,
+    Answer,
+    AnswerField,
+    Figure,
+    _celsius,
+    millivolts,
+)
 from bot.commands import (
-    COMMANDS,
-    CommandSpec,
     Request,
-    check_required,
-    check_text,
-    parse_invocation,
-    resolve,
-    shown,
 )
 from bot.physiology import (
     DEFAULT_PRESET,
     PRESETS,
-    InputError,
     NernstResult,
     RestingPotentialResult,
     WhatIfResult,
     nernst,
     nernst_potential,
     resting_potential,
-    to_json,
     what_if,
 )
 from bot.physiology.formatting import format_number
@@ -47,100 +40,12 @@ from bot.physiology.presets import Preset
 from bot.physiology.results import IonPotential
 from bot.physiology.sweeps import log_range, nernst_versus_ratio, vm_versus_k_out
 from bot.physiology.validation import CONCENTRATION
-from bot.unanswered import MemoryUnanswered, UnansweredLog
 
 if TYPE_CHECKING:
     # Types only. The knowledge base (YAML front matter) and the /ask index (bm25s) are
     # imported by Services.load, and the derivations (sympy) by the calculator on
     # detail:steps, so a calculator answer in a fresh process loads none of them.
-    from bot.knowledge import KnowledgeBase, Topic
     from bot.physiology.derivation import Step
-    from bot.retrieval import AskIndex
-
-SCHEMA: Final = "answer.v1"
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerField:
-    name: str
-    value: str
-
-
-ALT_TEXT_LIMIT: Final = 1024
-"""Discord's attachment description limit (design.md; ``bot.render.limits.ATTACHMENT_DESCRIPTION``)."""
-
-VM_VERSUS_K_OUT: Final = "vm-vs-k-out"
-POTENTIAL_LINE: Final = "potential-line"
-NERNST_VERSUS_RATIO: Final = "nernst-vs-ratio"
-WHATIF_LINE: Final = "whatif-line"
-EQUATION: Final = "equation"
-FIGURE_KINDS: Final = (VM_VERSUS_K_OUT, POTENTIAL_LINE, NERNST_VERSUS_RATIO, WHATIF_LINE, EQUATION)
-EQUATIONS_PER_ANSWER: Final = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """A picture an answer asks for: what to draw, the file's name, and its alt text.
-
-    Platform-neutral and hashable: ``inputs`` holds every number (and every piece of the
-    engine's own text, never a user's) the renderer needs, as ``(name, value)`` pairs,
-    so equal requests draw equal pictures and a figure is its own cache key. The alt
-    text states the numbers the picture shows; it is built here, beside the answer's
-    text, with the same formatting.
-    """
-
-    kind: str
-    filename: str
-    alt_text: str
-    inputs: tuple[tuple[str, Any], ...] = field(default=(), metadata={"json": False})
-
-    def params(self) -> dict[str, Any]:
-        return dict(self.inputs)
-
-    def cache_key(self) -> str:
-        """A stable text key (kind and inputs; the file name and alt text draw nothing), for
-        any cache, in this process or shared between processes."""
-        text = json.dumps([self.kind, self.inputs], ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What to tell the user. ``headline`` is the one line that must be seen first."""
-
-    command: str
-    title: str
-    headline: str
-    lines: tuple[str, ...] = ()
-    fields: tuple[AnswerField, ...] = ()
-    steps: tuple[Step, ...] = ()
-    footer: str = ""
-    result: NernstResult | RestingPotentialResult | WhatIfResult | None = None
-    error: bool = False
-    topic: str | None = None  # for the log, not shown: the curated topic this answer is
-    confidence: float | None = None  # for the log: /ask's match confidence
-    answered: bool | None = None  # for the log: /ask answered from the notes, or declined
-    figures: tuple[Figure, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"schema": SCHEMA}
-        for name in ("command", "title", "headline", "lines", "fields", "steps", "footer", "error"):
-            data[name] = to_json(getattr(self, name))
-        data["result"] = to_json(self.result) if self.result is not None else None
-        data["figures"] = to_json(self.figures)
-        return data
-
-
-def millivolts(value: float) -> str:
-    """A potential as students write it: sign, one decimal, Unicode minus (−65.2 mV)."""
-    text = f"{value:+.1f}"
-    if text in ("+0.0", "-0.0"):
-        return "0.0 mV"
-    return text.replace("-", "−") + " mV"
-
-
-def _celsius(value: float) -> str:
-    return f"{format_number(value)} °C"
 
 
 def _potential_name(ion: IonPotential) -> str:
@@ -546,323 +451,3 @@ def whatif_answer(request: Request) -> Answer:
         result=result,
         figures=(_whatif_figure(result),),
     )
-
-
-def _usage(spec: CommandSpec) -> str:
-    return " ".join(f"{o.name}:…" if o.required else f"[{o.name}]" for o in spec.options)
-
-
-def _help_fields(spec: CommandSpec) -> list[AnswerField]:
-    """One field per command a user can run: a group's subcommands each get their own."""
-    note = " Instructors only (Manage Server), in a server." if spec.manage_guild else ""
-    return [
-        AnswerField(
-            f"/{sub.qualified_name} {_usage(sub)}".rstrip(), f"{sub.description}.{note} Example: {sub.examples[0]}"
-        )
-        for sub in (spec.subcommands or (spec,))
-    ]
-
-
-def _option_lines(spec: CommandSpec) -> tuple[AnswerField, ...]:
-    """One field per option (a command), or one per subcommand listing its options (a group)."""
-    if spec.is_group:
-        return tuple(
-            AnswerField(
-                f"/{sub.qualified_name} {_usage(sub)}".rstrip(),
-                " ".join(
-                    [f"{sub.description}."]
-                    + [f"{option.name}: {option.description}. Allowed: {option.allowed()}." for option in sub.options]
-                ),
-            )
-            for sub in spec.subcommands
-        )
-    return tuple(
-        AnswerField(
-            option.name + (" (required)" if option.required else ""),
-            f"{option.description}. Allowed: {option.allowed()}.",
-        )
-        for option in spec.options
-    )
-
-
-FIELD_VALUE_LIMIT: Final = 1024
-"""Discord's embed field value limit (design.md; ``bot.render.limits.FIELD_VALUE``)."""
-
-LISTS_TOPICS: Final = "explain"
-"""The command whose help lists the topics: offline there is no autocomplete to show them."""
-
-
-def line_fields(name: str, lines: list[str], *, first: str | None = None) -> tuple[AnswerField, ...]:
-    """Lines in as few fields as Discord's field value limit allows ("Sources", then
-    "Sources (cont.)"); a line is never split between two fields."""
-    values: list[str] = []
-    for line in lines:
-        if values and len(values[-1]) + 1 + len(line) <= FIELD_VALUE_LIMIT:
-            values[-1] += "\n" + line
-        else:
-            values.append(line[:FIELD_VALUE_LIMIT])
-    return tuple(
-        AnswerField((first or name) if number == 0 else f"{name} (cont.)", value) for number, value in enumerate(values)
-    )
-
-
-def _topic_list(knowledge: KnowledgeBase) -> tuple[AnswerField, ...]:
-    """Every topic as "slug — title", one a line."""
-    lines = [f"{topic.slug} — {topic.title}" for topic in sorted(knowledge, key=lambda topic: topic.slug)]
-    return line_fields("Topics", lines, first=f"Topics ({len(lines)})")
-
-
-def help_answer(request: Request, knowledge: KnowledgeBase | None = None) -> Answer:
-    """The command list, or one command's options; ``/help command:explain`` also lists
-    the topics (``knowledge``) by slug, since the terminal has no autocomplete."""
-    wanted = request.options.get("command")
-    if wanted:
-        spec = COMMANDS[wanted]
-        topics = _topic_list(knowledge) if wanted == LISTS_TOPICS and knowledge is not None else ()
-        return Answer(
-            command="help",
-            title=f"/{spec.name}",
-            headline=spec.description,
-            lines=tuple(f"Example: {example}" for example in spec.examples),
-            fields=(*_option_lines(spec), *topics),
-        )
-    return Answer(
-        command="help",
-        title=f"membrane-tutor {__version__}",
-        headline="Membrane physiology, computed and explained. Try one of these:",
-        fields=tuple(field for spec in COMMANDS.values() for field in _help_fields(spec)),
-        footer="Concentrations in mM, temperature in °C, potentials in mV. "
-        f"/help command:{LISTS_TOPICS} lists the topics.",
-    )
-
-
-def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
-    fields = []
-    if topic.clinical:
-        fields.append(AnswerField("Clinical note", topic.clinical))
-    if topic.related:
-        fields.append(AnswerField("Related", ", ".join(topic.related)))
-    if topic.try_command:
-        fields.append(AnswerField("Try it", topic.try_command))
-    fields.extend(line_fields("Sources", [f"[{n}] {source}" for n, source in enumerate(topic.sources, 1)]))
-    return tuple(fields)
-
-
-def topic_answer(
-    command: str,
-    topic: Topic,
-    *,
-    lead: tuple[str, ...] = (),
-    after: tuple[AnswerField, ...] = (),
-    footer: str = "",
-    confidence: float | None = None,
-) -> Answer:
-    """A curated entry as an answer: summary first, then the key points, then the rest;
-    ``after`` comes last, below the entry's own fields."""
-    return Answer(
-        command=command,
-        title=topic.title,
-        headline=topic.summary,
-        lines=(*lead, *topic.paragraphs()),
-        fields=(*_topic_fields(topic), *after),
-        footer=footer,
-        topic=topic.slug,
-        confidence=confidence,
-        answered=True if command == "ask" else None,
-    )
-
-
-def explain_answer(request: Request, knowledge: KnowledgeBase) -> Answer:
-    wanted = str(request.options["topic"])
-    topic = knowledge.get(wanted)
-    if topic is None:
-        near = ", ".join(t.slug for t in knowledge.suggest(wanted, limit=3)) or "none yet"
-        raise InputError(f"No topic `{shown(wanted)}` in my notes. Nearest: {near}.", option="topic")
-    return topic_answer("explain", topic)
-
-
-ALSO_CLOSE: Final = "Also close"
-PASSED_ON: Final = "Passed on to this server's instructors as a question the notes should cover."
-NOT_PASSED_ON: Final = "Not passed on to an instructor: if the notes should cover it, tell yours."
-
-
-def ask_answer(request: Request, services: Services) -> Answer:
-    """The curated entry that answers the question, or an honest "not in my notes"."""
-    spec = COMMANDS["ask"]
-    question = check_text(spec.options[0], str(request.options["question"]))
-    ranking = services.ask.rank(question)
-    if ranking.answered and ranking.best is not None:
-        # Close runners-up come after the answer, not before it: a right answer that opens
-        # with "Did you mean …?" reads as a miss.
-        close = tuple(f"/explain topic:{t.slug} — {t.title}" for t in ranking.close_runners_up())
-        after = (AnswerField(ALSO_CLOSE, "\n".join(close)),) if close else ()
-        footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
-        return topic_answer("ask", ranking.best, after=after, footer=footer, confidence=ranking.confidence)
-    nearest = ranking.nearest(3)
-    recorded = services.unanswered.record(question, tuple(t.slug for t in nearest), ranking.confidence)
-    # Instructors read unanswered questions in /stats show, per server: only a question
-    # stored in the interaction log and asked in a server reaches them.
-    passed_on = PASSED_ON if recorded and request.guild else NOT_PASSED_ON
-    return Answer(
-        command="ask",
-        title="That is not in my notes",
-        headline="I only answer from curated, sourced notes, and none of them covers that question.",
-        lines=(*(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest), passed_on),
-        confidence=ranking.confidence,
-        answered=False,
-    )
-
-
-def _nearest_five(value: float) -> str:
-    """A potential as a textbook rounds it: to the nearest 5 mV (−90.9 → "about −90 mV")."""
-    return "about " + f"{5 * round(value / 5):+d} mV".replace("-", "−").replace("+0 ", "0 ")
-
-
-def template_cell(template: str) -> str | None:
-    """The preset a template's number depends on, or None when the template gives every
-    number itself (``nernst ion:K inside:140 outside:5``) or names no cell."""
-    words = template.split()
-    if words and words[0] in ("about", "change"):
-        words = words[1:]
-    if not words:
-        return None
-    if words[0] in ("cell", "slope"):
-        return None
-    request = parse_invocation("/" + " ".join(words).removeprefix("/"))
-    if request.command == "nernst" and {"inside", "outside"} <= set(request.options):
-        return None
-    if request.command == "nernst":
-        return nernst_answer(request).result.preset  # type: ignore[union-attr]
-    return str(request.options.get("preset") or DEFAULT_PRESET)
-
-
-def engine_value(template: str) -> str:
-    """What a knowledge-base template such as ``nernst ion:K`` stands for: the number a
-    student gets from the same command, so the notes and the calculator always agree.
-
-    ``about nernst ion:K`` rounds it as a textbook does ("about −90 mV"), ``change whatif …``
-    is a scenario's change in V_m ("+12.3 mV"), ``cell preset:…`` names a cell and its source
-    ("typical mammalian neuron (Sherwood 2016)"), ``slope temperature:20`` is the Nernst slope
-    per tenfold gradient for z = +1. The text is parsed as a command, never evaluated.
-    """
-    word, _, rest = template.strip().partition(" ")
-    if word == "cell":
-        options = parse_invocation("/restpot " + rest).options
-        preset = PRESETS[str(options.get("preset") or DEFAULT_PRESET)]
-        author = preset.citation.split()[0].rstrip(",")
-        return f"{preset.name} ({preset.citation.split()[-1] if author in preset.name else preset.citation})"
-    if word == "slope":
-        request = parse_invocation("/nernst ion:K " + rest)
-        return f"{nernst_answer(request).result.slope_mv_per_decade:.2f} mV"  # type: ignore[union-attr]
-    if word == "about":
-        return _nearest_five(_potential(rest))
-    if word == "change":
-        request = parse_invocation("/" + rest.strip().removeprefix("/"))
-        if request.command != "whatif":
-            raise InputError("`change` goes with /whatif")
-        return millivolts(whatif_answer(request).result.change_mv)  # type: ignore[union-attr]
-    request = parse_invocation("/" + template.strip().removeprefix("/"))
-    if request.command == "whatif":
-        result = whatif_answer(request).result
-        return f"{millivolts(result.before_mv)} → {millivolts(result.after_mv)}"  # type: ignore[union-attr]
-    return millivolts(_potential(template))
-
-
-def _potential(template: str) -> float:
-    """The one potential a /nernst or /restpot template computes, in mV."""
-    request = parse_invocation("/" + template.strip().removeprefix("/"))
-    if request.command == "nernst":
-        return nernst_answer(request).result.ion.equilibrium_mv  # type: ignore[union-attr]
-    if request.command == "restpot":
-        return restpot(request).result.vm_mv  # type: ignore[union-attr]
-    raise InputError(f"/{request.command} computes no single potential; use /nernst or /restpot")
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Resources the handlers need, opened once by the caller and passed in."""
-
-    knowledge: KnowledgeBase
-    ask: AskIndex
-    unanswered: UnansweredLog
-
-    @classmethod
-    def load(cls, unanswered: UnansweredLog | None = None) -> Services:
-        """The knowledge base with its numbers computed, the /ask index, its threshold and vocabulary."""
-        from bot.knowledge import KnowledgeBase
-        from bot.retrieval import AskIndex, load_calibration, load_vocabulary
-
-        knowledge = KnowledgeBase.load(fill=engine_value)
-        ask = AskIndex(knowledge, load_calibration(), load_vocabulary())
-        return cls(knowledge, ask, unanswered or MemoryUnanswered())
-
-
-Handler = Callable[[Request, Services], Answer]
-HANDLERS: Final[Mapping[str, Handler]] = {
-    "restpot": lambda request, _: restpot(request),
-    "nernst": lambda request, _: nernst_answer(request),
-    "whatif": lambda request, _: whatif_answer(request),
-    "explain": lambda request, services: explain_answer(request, services.knowledge),
-    "ask": ask_answer,
-    "help": lambda request, services: help_answer(request, services.knowledge if services else None),
-}
-
-
-def error_answer(command: str, error: InputError) -> Answer:
-    return Answer(command=command, title="That input can't be used", headline=str(error), error=True)
-
-
-_DISCORD_ONLY: Final = "/{0.qualified_name} works on Discord only."
-_ELSEWHERE: Final = {
-    "stats": "/{0.qualified_name} reads the interaction log: use it on Discord, in a server, "
-    "or run `membrane-tutor stats --db PATH` in a terminal.",
-    "privacy": "/{0.qualified_name} is about what the bot keeps on your Discord account: use it on Discord.",
-}
-
-
-def _check(request: Request) -> None:
-    """What Discord itself enforces, checked again for any other adapter: a known command,
-    its required options present, and a choice option holding one of its choices."""
-    spec = COMMANDS.get(request.command)
-    if spec is None or request.command not in HANDLERS:
-        elsewhere = resolve(str(request.command))
-        if elsewhere is not None:  # /stats and /privacy: the interaction log, on Discord
-            raise InputError(_ELSEWHERE.get(elsewhere.parent or elsewhere.name, _DISCORD_ONLY).format(elsewhere))
-        known = ", ".join(f"/{name}" for name in HANDLERS)
-        raise InputError(f"Unknown command `{shown(str(request.command))}`: the commands are {known}.")
-    check_required(spec, dict(request.options))
-    for option in spec.options:
-        value = request.options.get(option.name)
-        if option.choices and value is not None and value not in tuple(choice.value for choice in option.choices):
-            raise InputError(f"`{option.name}` must be {option.allowed()}.", option=option.name)
-
-
-NEEDS_SERVICES: Final = frozenset({"explain", "ask"})
-"""The calculator's answers need no knowledge base: a one-shot `ask "/nernst …"` stays fast."""
-
-
-def _needs_services(request: Request) -> bool:
-    """The knowledge base's commands, and the help that lists its topics."""
-    return request.command in NEEDS_SERVICES or (
-        request.command == "help" and request.options.get("command") == LISTS_TOPICS
-    )
-
-
-@cache
-def _default_services() -> Services:
-    return Services.load()
-
-
-def answer(request: Request, services: Services | None = None) -> Answer:
-    """Answer a request; bad input becomes an error answer, never an exception.
-
-    The bot and the console pass the services they opened; one-shot callers (a single
-    ``ask``, tests) get the shipped knowledge base, loaded once.
-    """
-    try:
-        _check(request)
-        if services is None and _needs_services(request):
-            services = _default_services()
-        return HANDLERS[request.command](request, services)  # type: ignore[arg-type]
-    except InputError as error:
-        return error_answer(request.command if request.command in HANDLERS else "", error)

@@ -1,0 +1,170 @@
+"""/explain and /ask from the curated notes, and the templates that fill the notes' numbers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from bot.answers.calculator import nernst_answer, restpot, whatif_answer
+from bot.answers.model import Answer, AnswerField, line_fields, millivolts
+from bot.commands import (
+    COMMANDS,
+    Request,
+    check_text,
+    parse_invocation,
+    shown,
+)
+from bot.physiology import (
+    DEFAULT_PRESET,
+    PRESETS,
+    InputError,
+)
+
+if TYPE_CHECKING:
+    from bot.answers import Services
+
+    # Types only. The knowledge base (YAML front matter) and the /ask index (bm25s) are
+    # imported by Services.load, and the derivations (sympy) by the calculator on
+    # detail:steps, so a calculator answer in a fresh process loads none of them.
+    from bot.knowledge import KnowledgeBase, Topic
+
+
+def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
+    fields = []
+    if topic.clinical:
+        fields.append(AnswerField("Clinical note", topic.clinical))
+    if topic.related:
+        fields.append(AnswerField("Related", ", ".join(topic.related)))
+    if topic.try_command:
+        fields.append(AnswerField("Try it", topic.try_command))
+    fields.extend(line_fields("Sources", [f"[{n}] {source}" for n, source in enumerate(topic.sources, 1)]))
+    return tuple(fields)
+
+
+def topic_answer(
+    command: str,
+    topic: Topic,
+    *,
+    lead: tuple[str, ...] = (),
+    after: tuple[AnswerField, ...] = (),
+    footer: str = "",
+    confidence: float | None = None,
+) -> Answer:
+    """A curated entry as an answer: summary first, then the key points, then the rest;
+    ``after`` comes last, below the entry's own fields."""
+    return Answer(
+        command=command,
+        title=topic.title,
+        headline=topic.summary,
+        lines=(*lead, *topic.paragraphs()),
+        fields=(*_topic_fields(topic), *after),
+        footer=footer,
+        topic=topic.slug,
+        confidence=confidence,
+        answered=True if command == "ask" else None,
+    )
+
+
+def explain_answer(request: Request, knowledge: KnowledgeBase) -> Answer:
+    wanted = str(request.options["topic"])
+    topic = knowledge.get(wanted)
+    if topic is None:
+        near = ", ".join(t.slug for t in knowledge.suggest(wanted, limit=3)) or "none yet"
+        raise InputError(f"No topic `{shown(wanted)}` in my notes. Nearest: {near}.", option="topic")
+    return topic_answer("explain", topic)
+
+
+ALSO_CLOSE: Final = "Also close"
+PASSED_ON: Final = "Passed on to this server's instructors as a question the notes should cover."
+NOT_PASSED_ON: Final = "Not passed on to an instructor: if the notes should cover it, tell yours."
+
+
+def ask_answer(request: Request, services: Services) -> Answer:
+    """The curated entry that answers the question, or an honest "not in my notes"."""
+    spec = COMMANDS["ask"]
+    question = check_text(spec.options[0], str(request.options["question"]))
+    ranking = services.ask.rank(question)
+    if ranking.answered and ranking.best is not None:
+        # Close runners-up come after the answer, not before it: a right answer that opens
+        # with "Did you mean …?" reads as a miss.
+        close = tuple(f"/explain topic:{t.slug} — {t.title}" for t in ranking.close_runners_up())
+        after = (AnswerField(ALSO_CLOSE, "\n".join(close)),) if close else ()
+        footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
+        return topic_answer("ask", ranking.best, after=after, footer=footer, confidence=ranking.confidence)
+    nearest = ranking.nearest(3)
+    recorded = services.unanswered.record(question, tuple(t.slug for t in nearest), ranking.confidence)
+    # Instructors read unanswered questions in /stats show, per server: only a question
+    # stored in the interaction log and asked in a server reaches them.
+    passed_on = PASSED_ON if recorded and request.guild else NOT_PASSED_ON
+    return Answer(
+        command="ask",
+        title="That is not in my notes",
+        headline="I only answer from curated, sourced notes, and none of them covers that question.",
+        lines=(*(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest), passed_on),
+        confidence=ranking.confidence,
+        answered=False,
+    )
+
+
+def _nearest_five(value: float) -> str:
+    """A potential as a textbook rounds it: to the nearest 5 mV (−90.9 → "about −90 mV")."""
+    return "about " + f"{5 * round(value / 5):+d} mV".replace("-", "−").replace("+0 ", "0 ")
+
+
+def template_cell(template: str) -> str | None:
+    """The preset a template's number depends on, or None when the template gives every
+    number itself (``nernst ion:K inside:140 outside:5``) or names no cell."""
+    words = template.split()
+    if words and words[0] in ("about", "change"):
+        words = words[1:]
+    if not words:
+        return None
+    if words[0] in ("cell", "slope"):
+        return None
+    request = parse_invocation("/" + " ".join(words).removeprefix("/"))
+    if request.command == "nernst" and {"inside", "outside"} <= set(request.options):
+        return None
+    if request.command == "nernst":
+        return nernst_answer(request).result.preset  # type: ignore[union-attr]
+    return str(request.options.get("preset") or DEFAULT_PRESET)
+
+
+def engine_value(template: str) -> str:
+    """What a knowledge-base template such as ``nernst ion:K`` stands for: the number a
+    student gets from the same command, so the notes and the calculator always agree.
+
+    ``about nernst ion:K`` rounds it as a textbook does ("about −90 mV"), ``change whatif …``
+    is a scenario's change in V_m ("+12.3 mV"), ``cell preset:…`` names a cell and its source
+    ("typical mammalian neuron (Sherwood 2016)"), ``slope temperature:20`` is the Nernst slope
+    per tenfold gradient for z = +1. The text is parsed as a command, never evaluated.
+    """
+    word, _, rest = template.strip().partition(" ")
+    if word == "cell":
+        options = parse_invocation("/restpot " + rest).options
+        preset = PRESETS[str(options.get("preset") or DEFAULT_PRESET)]
+        author = preset.citation.split()[0].rstrip(",")
+        return f"{preset.name} ({preset.citation.split()[-1] if author in preset.name else preset.citation})"
+    if word == "slope":
+        request = parse_invocation("/nernst ion:K " + rest)
+        return f"{nernst_answer(request).result.slope_mv_per_decade:.2f} mV"  # type: ignore[union-attr]
+    if word == "about":
+        return _nearest_five(_potential(rest))
+    if word == "change":
+        request = parse_invocation("/" + rest.strip().removeprefix("/"))
+        if request.command != "whatif":
+            raise InputError("`change` goes with /whatif")
+        return millivolts(whatif_answer(request).result.change_mv)  # type: ignore[union-attr]
+    request = parse_invocation("/" + template.strip().removeprefix("/"))
+    if request.command == "whatif":
+        result = whatif_answer(request).result
+        return f"{millivolts(result.before_mv)} → {millivolts(result.after_mv)}"  # type: ignore[union-attr]
+    return millivolts(_potential(template))
+
+
+def _potential(template: str) -> float:
+    """The one potential a /nernst or /restpot template computes, in mV."""
+    request = parse_invocation("/" + template.strip().removeprefix("/"))
+    if request.command == "nernst":
+        return nernst_answer(request).result.ion.equilibrium_mv  # type: ignore[union-attr]
+    if request.command == "restpot":
+        return restpot(request).result.vm_mv  # type: ignore[union-attr]
+    raise InputError(f"/{request.command} computes no single potential; use /nernst or /restpot")
