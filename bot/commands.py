@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote
 
 from bot.physiology import IONS, PRESETS, InputError, scenarios
 from bot.physiology.ions import CUSTOM
 from bot.physiology.validation import CONCENTRATION, PERMEABILITY, TEMPERATURE, VALENCE, Bounds, check_in_bounds
+
+if TYPE_CHECKING:  # the scheduler imports fsrs: not at start-up, not for a calculator answer
+    from bot.tutoring.scheduling import StudentHistory
 
 
 class OptionType(StrEnum):
@@ -377,6 +380,10 @@ class Request:
     user: str | None = None
     guild: str | None = None
     locale: str = "en-US"
+    # The student's practice record, loaded by the adapter for /quiz, /check and /progress so
+    # that handlers stay pure. Not part of the request's identity (equality, hash, repr): the
+    # answer cache keys on command and options, and never serves these commands anyway.
+    history: StudentHistory | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 _TRUE = {"true", "yes", "on", "1"}
