@@ -3,9 +3,9 @@
 ``check`` loads every topic exactly as the bot does (templates computed by the engine)
 and reports every problem as ``file: `field` problem``, not just the first: front
 matter, summary length, phrasings, related slugs, sources (an ISBN-13 with a valid check
-digit or a DOI, for at least one), the ``try`` command, and the rendered answer fitting
-one Discord message. ``import`` turns a document in the seed's format into a topic file
-and says what it still needs before ``check`` accepts it.
+digit or a DOI, for at least one), the ``try`` command, the rendered answer fitting
+one Discord message, and the concept questions (``quiz:``). ``import`` turns a document in the seed's
+format into a topic file and says what it still needs before ``check`` accepts it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bot.commands import parse_invocation
 from bot.knowledge import (
     SUMMARY_LIMIT,
     TEMPLATE,
+    ConceptQuestion,
     KnowledgeError,
     Topic,
     knowledge_dir,
@@ -47,6 +48,18 @@ CITATION: Final = re.compile(r"\[(\d+)\]")
 SENTENCE: Final = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n\s*(?:\d+\.|[-*])\s")
 CLAIM_FIELDS: Final = ("summary", "clinical")
 MIN_REVIEW_NOTE: Final = 20
+MIN_CONCEPT_QUESTIONS: Final = 2
+QUIZ_REQUIRED: Final = False
+"""Issue 11: every topic needs ``MIN_CONCEPT_QUESTIONS``; True once every topic has its list
+(until then a topic without ``quiz:`` is not reported, so main stays green while they are written)."""
+OPTIONS_RANGE: Final = (2, limits.BUTTONS_PER_ROW)
+"""2–5 options: one button per option, A–E, in one row."""
+QUESTION_LIMIT: Final = limits.EMBED_TITLE
+"""A question is shown as an embed title (or the start of a description)."""
+OPTION_LIMIT: Final = limits.BUTTON_LABEL - len("A · ")
+"""An option is a button label; the room left is for the letter the button may show before it."""
+WHY_LIMIT: Final = 300
+"""A *why* is one line under the verdict, read on a phone: as short as a summary."""
 
 
 def isbn13_valid(isbn: str) -> bool:
@@ -113,6 +126,80 @@ def cell_problems(texts: dict[str, str], topic: Topic) -> Iterator[str]:
                 )
 
 
+def _quiz_raw(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    quiz = metadata.get("quiz")
+    return [item for item in quiz if isinstance(item, dict)] if isinstance(quiz, list) else []
+
+
+def quiz_claim_texts(item: dict[str, Any], index: int) -> dict[str, str]:
+    """One raw ``quiz:`` entry's texts (templates unfilled), keyed by the field a curator edits."""
+    field = f"quiz[{index}]"
+    texts = {f"{field}.question": str(item.get("question", ""))}
+    texts.update({f"{field}.options[{i}]": str(text) for i, text in enumerate(item.get("options") or ())})
+    texts.update({f"{field}.why[{i}]": str(text) for i, text in enumerate(item.get("why") or ())})
+    return texts
+
+
+def _question_cell_problems(texts: dict[str, str], question: ConceptQuestion) -> Iterator[str]:
+    """A question is read without the topic's body, so it must name its own cell."""
+    rendered = " ".join(" ".join((question.question, *question.options, *question.why)).split()).lower()
+    for field, text in texts.items():
+        for template in TEMPLATE.findall(text):
+            try:
+                key = template_cell(template)
+            except (InputError, ValueError):
+                continue  # the template itself is reported by parse_topic
+            if key is not None and PRESETS[key].name.lower() not in rendered:
+                yield (
+                    f"`{field}` computes {{{{{template}}}}} for the {PRESETS[key].name}, but the question never "
+                    f"names that cell (write {{{{cell preset:{key}}}}} or its name in the question)"
+                )
+
+
+def _question_shape_problems(field: str, question: ConceptQuestion) -> Iterator[str]:
+    """One answer, distinct options, one *why* each, every text within Discord's limits."""
+    low, high = OPTIONS_RANGE
+    if not low <= len(question.options) <= high:
+        yield f"`{field}.options` has {len(question.options)}; give {low}–{high} (one button each)"
+    folded = [" ".join(option.casefold().split()) for option in question.options]
+    for i, option in enumerate(folded):
+        if option in folded[:i]:
+            yield f"`{field}.options[{i}]` repeats an earlier option: {question.options[i]!r}"
+    if not 0 <= question.answer < len(question.options):
+        yield f"`{field}.answer` is {question.answer}, not an index into its {len(question.options)} options"
+    if len(question.why) != len(question.options):
+        yield f"`{field}.why` has {len(question.why)} lines for {len(question.options)} options; give one each"
+    if len(question.question) > QUESTION_LIMIT:
+        yield f"`{field}.question` is {len(question.question)} characters; at most {QUESTION_LIMIT} fit a title"
+    for i, option in enumerate(question.options):
+        if len(option) > OPTION_LIMIT:
+            yield f"`{field}.options[{i}]` is {len(option)} characters; at most {OPTION_LIMIT} fit a button"
+    for i, line in enumerate(question.why):
+        if len(line) > WHY_LIMIT:
+            yield f"`{field}.why[{i}]` is {len(line)} characters; keep it to one line (≤ {WHY_LIMIT})"
+
+
+def quiz_problems(topic: Topic, metadata: dict[str, Any], *, required: bool = QUIZ_REQUIRED) -> Iterator[str]:
+    """The concept questions a student is asked on this topic: enough of them, each with one
+    right answer among distinct options that fit a button, a *why* for every option, and
+    every stated potential computed or cited, as in the body (``required``: a topic without
+    ``quiz:`` is reported too)."""
+    if metadata.get("quiz") is None and not required:
+        return
+    if len(topic.quiz) < MIN_CONCEPT_QUESTIONS:
+        yield f"`quiz` has {len(topic.quiz)} questions; write at least {MIN_CONCEPT_QUESTIONS}"
+    seen: set[str] = set()
+    for index, (item, question) in enumerate(zip(_quiz_raw(metadata), topic.quiz, strict=False)):
+        field = f"quiz[{index}]"
+        if question.question.casefold() in seen:
+            yield f"`{field}.question` repeats an earlier question"
+        seen.add(question.question.casefold())
+        texts = quiz_claim_texts(item, index)
+        yield from number_problems(texts, len(topic.sources))
+        yield from _question_cell_problems(texts, question)
+        yield from _question_shape_problems(field, question)
+
+
 def review_problems(metadata: dict[str, Any], today: dt.date | None = None) -> Iterator[str]:
     """``reviewed:`` records when an instructor's review happened and what it checked."""
     reviewed = metadata.get("reviewed")
@@ -152,6 +239,7 @@ def topic_problems(
     yield from number_problems(texts, len(topic.sources))
     yield from cell_problems(texts, topic)
     yield from review_problems(metadata)
+    yield from quiz_problems(topic, metadata)
     if len(topic.summary) > SUMMARY_LIMIT:
         yield f"`summary` is {len(topic.summary)} characters; at most {SUMMARY_LIMIT} show first on a phone"
     if len(topic.questions) < MIN_QUESTIONS:

@@ -41,6 +41,17 @@ class KnowledgeError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class ConceptQuestion:
+    """One multiple-choice question on a topic's ideas; ``why[i]`` explains ``options[i]``
+    (why it is right, or which misconception it reflects)."""
+
+    question: str
+    options: tuple[str, ...]
+    answer: int
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     slug: str
     title: str
@@ -55,6 +66,7 @@ class Topic:
     clinical: str | None
     try_command: str | None
     date: dt.date | None = None
+    quiz: tuple[ConceptQuestion, ...] = ()
 
     def paragraphs(self) -> list[str]:
         """The body's paragraphs (and list items), each joined into one line."""
@@ -106,6 +118,46 @@ def _date(path: Path, value: Any) -> dt.date | None:
         raise KnowledgeError(path.name, "date", f"is not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _quiz_texts(file: str, field: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise KnowledgeError(file, field, "must be a list of non-empty texts")
+    return tuple(" ".join(item.split()) for item in value)
+
+
+def _concept_question(file: str, index: int, item: Any, fill: Fill | None) -> ConceptQuestion:
+    """One ``quiz:`` entry, shape-checked and filled (counts and limits are ``kb check``'s)."""
+    field = f"quiz[{index}]"
+    if not isinstance(item, dict):
+        raise KnowledgeError(file, field, "must be a mapping with question, options, answer and why")
+    question = item.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise KnowledgeError(file, f"{field}.question", "is missing or empty")
+    answer = item.get("answer")
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise KnowledgeError(file, f"{field}.answer", f"must be the right option's index (0, 1, …), not {answer!r}")
+    options = _quiz_texts(file, f"{field}.options", item.get("options"))
+    why = _quiz_texts(file, f"{field}.why", item.get("why"))
+
+    def filled(text: str, part: str) -> str:
+        return fill_templates(text, fill, file, f"{field}.{part}")
+
+    return ConceptQuestion(
+        question=filled(" ".join(question.split()), "question"),
+        options=tuple(filled(option, f"options[{i}]") for i, option in enumerate(options)),
+        answer=answer,
+        why=tuple(filled(line, f"why[{i}]") for i, line in enumerate(why)),
+    )
+
+
+def parse_quiz(file: str, value: Any, fill: Fill | None = None) -> tuple[ConceptQuestion, ...]:
+    """A topic's ``quiz:`` front matter (absent means none yet)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise KnowledgeError(file, "quiz", "must be a list of questions")
+    return tuple(_concept_question(file, index, item, fill) for index, item in enumerate(value))
+
+
 def parse_topic(path: Path, fill: Fill | None = None) -> Topic:
     """Read, check and fill one topic file."""
     post = frontmatter.load(path)
@@ -136,6 +188,7 @@ def parse_topic(path: Path, fill: Fill | None = None) -> Topic:
         clinical=fill_templates(clinical, fill, path.name, "clinical") if clinical else None,
         try_command=_one_line(path, data, "try", required=False),
         date=_date(path, data.get("date")),
+        quiz=parse_quiz(path.name, data.get("quiz"), fill),
     )
 
 
