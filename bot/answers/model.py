@@ -76,6 +76,69 @@ class Figure:
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceView:
+    """One lettered option of a practice question, as ``--json`` shows it: the value it stands
+    for (mV; None for a concept question) and the catalogue tags that reproduce it (empty for
+    the right one)."""
+
+    letter: str
+    text: str
+    value_mv: float | None
+    correct: bool
+    mistakes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuizView:
+    """What a /quiz answer asked: ``problem`` is the equivalent calculator request
+    (``{"command": "nernst", "options": {…}}``) or None for a concept question.
+
+    ``card`` and ``seed`` rebuild the question (:func:`bot.answers.practice.rebuild`), so the
+    console, a button or a modal can grade a reply without any state; they are not in the JSON.
+    """
+
+    problem: dict[str, Any] | None
+    question: str
+    topic: str
+    choices: tuple[ChoiceView, ...]
+    card: str = field(default="", metadata={"json": False})
+    seed: int = field(default=0, metadata={"json": False})
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictView:
+    """A graded reply (/check, a chosen letter, a typed answer): ``right`` or ``wrong``, the tags
+    that reproduce the number given (empty when right or unrecognised), and both numbers in mV
+    (None for a concept question)."""
+
+    verdict: str
+    mistakes: tuple[str, ...]
+    expected_mv: float | None
+    given_mv: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicProgress:
+    """One topic in /progress show: its level (new, learning, familiar, mastered), graded
+    attempts and how many were right, and how many of its cards are due now."""
+
+    slug: str
+    level: str
+    attempts: int
+    correct: int
+    due: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressView:
+    """/progress show: per topic, the cards due now (ids, most overdue first) and the UTC day streak."""
+
+    topics: tuple[TopicProgress, ...]
+    due: tuple[str, ...]
+    streak_days: int
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """What to tell the user. ``headline`` is the one line that must be seen first."""
 
@@ -92,13 +155,21 @@ class Answer:
     confidence: float | None = None  # for the log: /ask's match confidence
     answered: bool | None = None  # for the log: /ask answered from the notes, or declined
     figures: tuple[Figure, ...] = ()
+    quiz: QuizView | None = None  # /quiz, and a graded reply to it: what was asked
+    verdict: VerdictView | None = None  # /check and a graded reply: right or wrong, and why
+    progress: ProgressView | None = None  # /progress show
 
     def to_json(self) -> dict[str, Any]:
+        """The schema's fields; a practice answer adds its own (``problem`` … ``choices``,
+        ``verdict`` … ``given_mv``, ``topics`` … ``streak_days``) at the top level."""
         data: dict[str, Any] = {"schema": SCHEMA}
         for name in ("command", "title", "headline", "lines", "fields", "steps", "footer", "error"):
             data[name] = to_json(getattr(self, name))
         data["result"] = to_json(self.result) if self.result is not None else None
         data["figures"] = to_json(self.figures)
+        for part in (self.quiz, self.verdict, self.progress):
+            if part is not None:
+                data.update(to_json(part))
         return data
 
 
