@@ -41,7 +41,7 @@ from emulator import (
 )
 from emulator import limits as L
 from emulator.spec import find_operation, find_spec_path, validate_body
-from emulator.validation import check_commands, check_message, embed_length, form_errors
+from emulator.validation import check_commands, check_message, check_modal, embed_length, form_errors
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -65,6 +65,54 @@ class QuizView(discord.ui.View):
         self.stop()
 
 
+class AnswerModal(discord.ui.Modal, title="Type your answer"):
+    """One text input; the submission is answered privately with what was typed."""
+
+    answer: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
+        label="Your answer, with a unit", custom_id="answer", min_length=1, max_length=60
+    )
+
+    def __init__(self, seen: list[str]) -> None:
+        super().__init__(custom_id="modal:answer")
+        self.seen = seen
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        self.seen.append(self.answer.value)
+        await interaction.response.send_message(f"You typed {len(self.answer.value)} characters.", ephemeral=True)
+
+
+class TypeAnswerView(discord.ui.View):
+    """A button that opens the modal (callback type 9 from a component interaction)."""
+
+    def __init__(self, seen: list[str]) -> None:
+        super().__init__(timeout=60)
+        self.seen = seen
+
+    @discord.ui.button(label="Type my answer", custom_id="quiz:type")
+    async def type_answer(self, interaction: discord.Interaction, button: discord.ui.Button[TypeAnswerView]) -> None:
+        await interaction.response.send_modal(AnswerModal(self.seen))
+        self.stop()  # no timeout task outlives the test
+
+
+OVERSIZED_MODAL: dict[str, Any] = {
+    "custom_id": "m" * 101,
+    "title": "t" * 46,
+    "components": [
+        {"type": 1, "components": [{"type": 4, "style": 1, "custom_id": "a", "label": "l" * 46}]},
+        {"type": 1, "components": [{"type": 4, "style": 1, "custom_id": "b", "label": "b", "min_length": 4001}]},
+        {"type": 1, "components": [{"type": 4, "style": 1, "custom_id": "c", "label": "c", "max_length": 0}]},
+        {
+            "type": 1,
+            "components": [{"type": 4, "style": 1, "custom_id": "d", "label": "d", "min_length": 9, "max_length": 3}],
+        },
+        {"type": 18, "label": "e", "component": {"type": 4, "style": 1, "custom_id": "e", "placeholder": "p" * 101}},
+        {"type": 1, "components": [{"type": 4, "style": 1, "custom_id": "f", "label": "f"}]},
+    ],
+}
+"""Every modal limit broken once: custom_id 101, title 46, label 46, min_length 4001, max_length 0,
+min above max, placeholder 101, and six components."""
+
+
 class MiniBot(discord.Client):
     """A tiny slash-command bot exercising every path the emulator must support."""
 
@@ -78,6 +126,7 @@ class MiniBot(discord.Client):
         self.errors: list[Exception] = []
         self.seen: list[discord.Interaction] = []
         self.extra_commands: list[app_commands.Command[Any, Any, Any]] = []
+        self.typed: list[str] = []
         self._define()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
@@ -141,6 +190,26 @@ class MiniBot(discord.Client):
         @tree.command(description="A question with a button")
         async def quiz(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("Which leak dominates at rest?", view=QuizView())
+
+        @tree.command(description="Opens a modal with one text input")
+        async def answer(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(AnswerModal(self.typed))
+
+        @tree.command(description="A question whose button opens a modal")
+        async def numeric(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("E_K?", view=TypeAnswerView(self.typed), ephemeral=True)
+
+        @tree.command(description="Opens a modal that breaks every limit")
+        async def bigmodal(interaction: discord.Interaction) -> None:
+            try:  # discord.py's Modal refuses six children itself, so go through its HTTP adapter directly
+                await async_context.get().create_interaction_response(
+                    interaction.id,
+                    interaction.token,
+                    session=interaction._session,
+                    params=interaction_response_params(9, OVERSIZED_MODAL),
+                )
+            except discord.HTTPException as exc:
+                self.errors.append(exc)
 
         @tree.command(description="A figure with alt text")
         async def plot(interaction: discord.Interaction) -> None:
@@ -373,6 +442,124 @@ async def test_button_click_updates_message(bot: MiniBot, emu: DiscordEmulator) 
     click = await emu.click(question, "quiz:answer:k", user="instructor")
     assert (await click.response()).type == 7
     assert question.content.startswith("Correct, Dr. Ina Instructor") and question.components == []
+    emu.assert_clean()
+
+
+async def test_modal_opens_and_its_submit_is_built_from_it(bot: MiniBot, emu: DiscordEmulator) -> None:
+    """A slash command answers with a MODAL (type 9); the submit (type 5) carries the typed text
+    under the text input's custom_id, inside the action row discord.py sent; the bot answers it."""
+    rec = await emu.invoke("answer")
+    assert (await rec.response()).type == 9 and rec.original is None
+    assert rec.modal is not None and rec.modal["title"] == "Type your answer"
+    submit = await emu.submit_modal(rec, {"answer": "−89 mV"})
+    assert submit.type == 5 and submit.payload["data"]["custom_id"] == "modal:answer"
+    (row,) = submit.payload["data"]["components"]
+    assert row["type"] == 1 and [(c["custom_id"], c["value"]) for c in row["components"]] == [("answer", "−89 mV")]
+    assert (await submit.response()).type == 4
+    assert bot.typed == ["−89 mV"] and submit.original is not None and submit.original.ephemeral
+    with pytest.raises(EmulatorUsageError, match="already submitted"):
+        await emu.submit_modal(rec, {"answer": "again"})
+    emu.assert_clean()
+
+
+async def test_modal_submit_refuses_what_the_client_would(bot: MiniBot, emu: DiscordEmulator) -> None:
+    """Required and empty, shorter or longer than the bounds, an input the modal lacks, another user:
+    the client never sends these; ``check=False`` (a forged client) does, and the bot receives it."""
+    rec = await emu.invoke("answer")
+    await rec.response()
+    for values, match in (
+        ({"answer": ""}, "required"),
+        ({}, "required"),
+        ({"answer": "x" * 61}, "more than 60"),
+        ({"other": "1"}, "no text input"),
+    ):
+        with pytest.raises(EmulatorUsageError, match=match):
+            await emu.submit_modal(rec, values)
+    with pytest.raises(EmulatorUsageError, match="shown only to the user"):
+        await emu.submit_modal(rec, {"answer": "1 mV"}, user="instructor")
+    assert emu.interactions == [rec]
+    forged = await emu.submit_modal(rec, {"answer": "9" * 500}, check=False)
+    await forged.response()
+    assert bot.typed == ["9" * 500]
+    emu.assert_clean()
+
+
+async def test_a_modal_from_a_button_carries_the_buttons_message(bot: MiniBot, emu: DiscordEmulator) -> None:
+    rec = await emu.invoke("numeric")
+    await rec.response()
+    question = rec.original
+    assert question is not None and question.ephemeral
+    press = await emu.click(question, "quiz:type")
+    assert (await press.response()).type == 9 and press.modal is not None
+    submit = await emu.submit_modal(press, {"answer": "-0.089 V"})
+    assert (await submit.response()).type == 4
+    assert submit.payload["message"]["id"] == str(question.id)
+    assert bot.typed == ["-0.089 V"]
+    emu.assert_clean()
+
+
+async def test_a_modal_over_discords_limits_is_refused(bot: MiniBot, emu: DiscordEmulator) -> None:
+    rec = await emu.invoke("bigmodal")
+    await emu.signal.wait_for(lambda: bot.errors or None, 5, "the oversized modal to be refused")
+    (exc,) = bot.errors
+    assert isinstance(exc, discord.HTTPException) and exc.status == 400 and exc.code == L.ERR_INVALID_FORM_BODY
+    assert rec.initial is None and rec.modal is None
+    paths = set(_failure_paths(emu))
+    assert paths >= {
+        "data.custom_id",
+        "data.title",
+        "data.components",
+        "data.components.0.components.0.label",
+        "data.components.1.components.0.min_length",
+        "data.components.2.components.0.max_length",
+        "data.components.3.components.0.min_length",
+        "data.components.4.component.placeholder",
+    }, paths
+
+
+def test_modal_limits_and_the_spec_agree_on_what_discord_py_sends() -> None:
+    """discord.py's own modal passes both checks; each single limit, broken, is caught."""
+    sent = AnswerModal([]).to_dict()
+    assert check_modal(sent) == []
+    op = find_operation("POST", "/interactions/1/token/callback")
+    assert op is not None
+    issues, _ = validate_body(op, {"type": 9, "data": sent})
+    assert issues == []
+    labelled = {
+        "custom_id": "m",
+        "title": "Type your answer",
+        "components": [{"type": 18, "label": "Answer", "component": {"type": 4, "style": 1, "custom_id": "a"}}],
+    }
+    assert check_modal(labelled) == []
+    assert [".".join(map(str, i.path)) for i in check_modal({**labelled, "title": "t" * 45})] == []
+    assert [".".join(map(str, i.path)) for i in check_modal({**labelled, "title": "t" * 46})] == ["title"]
+    five = {**labelled, "components": labelled["components"] * 5}
+    assert [i.code for i in check_modal(five)] == ["COMPONENT_CUSTOM_ID_DUPLICATED"] * 4
+    assert [i.path for i in check_modal({**labelled, "components": []})] == [("components",)]
+    row = {"type": 1, "components": [{"type": 4, "style": 1, "custom_id": "a", "label": "l", "min_length": 0}]}
+    assert check_modal({**labelled, "components": [row]}) == []
+    row["components"][0]["max_length"] = 4000
+    assert check_modal({**labelled, "components": [row]}) == []
+    row["components"][0]["max_length"] = 4001
+    assert [i.path for i in check_modal({**labelled, "components": [row]})] == [
+        ("components", 0, "components", 0, "max_length")
+    ]
+
+
+async def test_a_forged_click_reaches_the_bot(bot: MiniBot, emu: DiscordEmulator) -> None:
+    """The client shows an ephemeral message's buttons to its recipient only and presses only the
+    buttons a message has; ``check=False`` plays a client that does neither."""
+    rec = await emu.invoke("numeric")
+    await rec.response()
+    assert rec.original is not None
+    with pytest.raises(EmulatorUsageError, match="ephemeral"):
+        await emu.click(rec.original, "quiz:type", user="instructor")
+    with pytest.raises(EmulatorUsageError, match="no component"):
+        await emu.click(rec.original, "quiz:garbled")
+    stranger = await emu.click(rec.original, "quiz:type", user="instructor", check=False)
+    assert (await stranger.response()).type == 9
+    garbled = await emu.click(rec.original, "quiz:garbled", check=False)
+    assert garbled.payload["data"] == {"custom_id": "quiz:garbled", "component_type": 2}
     emu.assert_clean()
 
 

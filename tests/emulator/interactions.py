@@ -1,6 +1,6 @@
 """The user's side of Discord: what a person does in the client, turned into INTERACTION_CREATE.
 
-``invoke``/``autocomplete``/``click`` first refuse what the Discord client would not offer (a
+``invoke``/``autocomplete``/``click``/``submit_modal`` first refuse what the Discord client would not offer (a
 command outside its scope, ``contexts`` or ``integration_types``; a user without its
 ``default_member_permissions``; a missing required option, a value outside the choices or bounds),
 then build the interaction exactly as documented at
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import limits as L
 from .models import EVERYONE_PERMS, Channel, Guild, InteractionRecord, MessageRecord, Role, Signal, User
+from .validation import modal_inputs
 
 if TYPE_CHECKING:
     from .gateway import Gateway
@@ -428,19 +429,25 @@ class UserActions:
         user: User | str | None = None,
         values: list[str] | None = None,
         locale: str | None = None,
+        check: bool = True,
     ) -> InteractionRecord:
-        """Click a button (or pick ``values`` in a select) on a message the bot sent: type 3."""
+        """Click a button (or pick ``values`` in a select) on a message the bot sent: type 3.
+
+        ``check=False`` plays a forged or modified client: the ``custom_id`` need not be on the
+        message (a garbled one) and anyone may press a button of an ephemeral message, which
+        Discord's own client never shows to anybody but its recipient.
+        """
         msg = message if isinstance(message, MessageRecord) else self.message(message)
         if msg is None or msg.deleted:
             raise EmulatorUsageError(f"no such message {message!r}")
         component = msg.find_component(custom_id)
-        if component is None:
+        if component is None and check:
             raise EmulatorUsageError(f"message {msg.id} has no component {custom_id!r} (has {msg.custom_ids()})")
-        if component.get("disabled"):
+        if component is not None and component.get("disabled") and check:
             raise EmulatorUsageError(f"component {custom_id!r} is disabled")
         origin = self._interactions_by_id.get(msg.interaction_id or -1)
         who = self._user(user) if user is not None else (origin.user if origin else self.user)
-        if msg.ephemeral and origin is not None and who.id != origin.user.id:
+        if check and msg.ephemeral and origin is not None and who.id != origin.user.id:
             raise EmulatorUsageError("only the invoking user can see (and click) an ephemeral message")
         if origin is not None:
             guild = next((g for g in self.guilds if g.id == origin.guild_id), None)
@@ -454,10 +461,48 @@ class UserActions:
             channel = self.channel_by_id(str(msg.channel_id)) or self.channel
             ctx = CONTEXT_GUILD if guild else CONTEXT_BOT_DM
             where = Where(guild, channel, ctx, {"0": str(guild.id) if guild else "0"}, who)
-        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component.get("type", 2)}
+        kind = component.get("type", 2) if component is not None else 2
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": kind}
         if values is not None:
             data["values"] = list(values)
         return await self._dispatch_interaction(3, custom_id, data, who, where, locale or who.locale, source=msg)
+
+    async def submit_modal(
+        self,
+        opened_by: InteractionRecord,
+        values: Mapping[str, str] | None = None,
+        *,
+        user: User | str | None = None,
+        locale: str | None = None,
+        check: bool = True,
+    ) -> InteractionRecord:
+        """Fill in and submit the modal the bot opened in answer to ``opened_by``: MODAL_SUBMIT, type 5.
+
+        The submission is built from the modal the bot sent (callback type 9), as the client builds
+        it: every text input by its ``custom_id`` with the text typed (``values``; an input not in it
+        keeps its pre-filled ``value``), inside the same action row or Label. With ``check`` (default)
+        the client's rules apply: only the user who opened it can submit it, once; a required input
+        may not be empty; typed text stays within ``min_length``…``max_length``. ``check=False``
+        plays a forged client that sends whatever it is given.
+        """
+        modal = opened_by.modal
+        if modal is None:
+            raise EmulatorUsageError(f"the bot opened no modal in answer to {opened_by.name!r}")
+        typed = dict(values or {})
+        inputs = {c.get("custom_id"): c for c, _ in modal_inputs(modal)}
+        who = self._user(user) if user is not None else opened_by.user
+        if check:
+            _check_modal_submit(opened_by, inputs, typed, who)
+        components = [_submitted(comp, typed, index) for index, comp in enumerate(modal.get("components") or [])]
+        data: dict[str, Any] = {"custom_id": modal.get("custom_id"), "components": components}
+        guild = next((g for g in self.guilds if g.id == opened_by.guild_id), None)
+        channel = self.channel_by_id(str(opened_by.channel_id)) or self.channel
+        owners = dict(opened_by.payload["authorizing_integration_owners"])
+        where = Where(guild, channel, opened_by.context, owners, who)
+        opened_by.modal_submitted = True
+        name = str(modal.get("custom_id"))
+        source = opened_by.source_message  # a modal opened from a button carries that button's message
+        return await self._dispatch_interaction(5, name, data, who, where, locale or who.locale, source=source)
 
     def _user(self, user: User | str | None) -> User:
         if user is None:
@@ -468,6 +513,50 @@ class UserActions:
             except KeyError:
                 raise EmulatorUsageError(f"no user {user!r}; have {sorted(self.users)}") from None
         return user
+
+
+def _check_modal_submit(
+    opened_by: InteractionRecord, inputs: dict[Any, dict[str, Any]], typed: dict[str, str], who: User
+) -> None:
+    """What the Discord client would refuse to send for a modal (see ``submit_modal``)."""
+    if who.id != opened_by.user.id:
+        raise EmulatorUsageError("a modal is shown only to the user whose interaction opened it")
+    if opened_by.modal_submitted:
+        raise EmulatorUsageError("this modal was already submitted (the client closed it)")
+    unknown = sorted(set(typed) - set(inputs))
+    if unknown:
+        raise EmulatorUsageError(f"the modal has no text input(s) {unknown} (has {sorted(map(str, inputs))})")
+    for custom_id, comp in inputs.items():
+        text = typed.get(custom_id, comp.get("value") or "")
+        low, high = comp.get("min_length"), comp.get("max_length")
+        if comp.get("required", True) and not text:
+            raise EmulatorUsageError(f"text input {custom_id!r} is required: the client will not submit it empty")
+        if text and isinstance(low, int) and len(text) < low:
+            raise EmulatorUsageError(f"text input {custom_id!r}: {len(text)} characters, fewer than {low}")
+        if text and isinstance(high, int) and len(text) > high:
+            raise EmulatorUsageError(f"text input {custom_id!r}: {len(text)} characters, more than {high}")
+
+
+def _submitted(comp: Any, typed: dict[str, str], index: int) -> dict[str, Any]:
+    """One top-level modal component as the client submits it: ids numbered in order, each text
+    input with its ``value`` (Discord's "Modal Submit Data Structure", on the page
+    https://discord.com/developers/docs/interactions/receiving-and-responding)."""
+
+    def text_input(c: dict[str, Any], number: int) -> dict[str, Any]:
+        value = typed.get(c.get("custom_id", ""), c.get("value") or "")
+        return {"type": 4, "id": c.get("id", number), "custom_id": c.get("custom_id"), "value": value}
+
+    base = 2 * index + 1
+    if not isinstance(comp, dict):
+        return {"type": 10, "id": base}
+    if comp.get("type") == 1:
+        children = [
+            text_input(c, base + 1 + j) for j, c in enumerate(comp.get("components") or []) if c.get("type") == 4
+        ]
+        return {"type": 1, "id": comp.get("id", base), "components": children}
+    if comp.get("type") == 18 and isinstance(comp.get("component"), dict):
+        return {"type": 18, "id": comp.get("id", base), "component": text_input(comp["component"], base + 1)}
+    return {"type": comp.get("type", 10), "id": comp.get("id", base)}
 
 
 def _command_path(name: str, group: str | None, subcommand: str | None) -> tuple[str, str | None, str | None]:

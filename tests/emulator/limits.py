@@ -64,6 +64,24 @@ BUTTON_LABEL_MAX: Final = 80
 # https://discord.com/developers/docs/components/reference#anatomy-of-a-component-custom-id
 CUSTOM_ID_MAX: Final = 100
 
+# --- Modals (interaction callback type 9) --------------------------------------------------------
+# Modal callback data: "title … Title of the popup modal, max 45 characters"; "components … Between
+# 1 and 5 (inclusive) components that make up the modal"; custom_id "max 100 characters".
+# https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-modal
+MODAL_TITLE_MAX: Final = 45
+MODAL_COMPONENTS_MIN: Final = 1
+MODAL_COMPONENTS_MAX: Final = 5
+# Text input: "label … Label for this component; max 45 characters" (a Label component's label too);
+# "min_length … minimum input length for a text input; min 0, max 4000"; "max_length … min 1,
+# max 4000"; "value … Pre-filled value; max 4000 characters"; "placeholder … max 100 characters".
+# https://discord.com/developers/docs/components/reference#text-input ; …/components/reference#label
+TEXT_INPUT_LABEL_MAX: Final = 45
+TEXT_INPUT_MIN_LENGTH_LOW: Final = 0
+TEXT_INPUT_MAX_LENGTH_LOW: Final = 1
+TEXT_INPUT_LENGTH_HIGH: Final = 4000
+TEXT_INPUT_PLACEHOLDER_MAX: Final = 100
+LABEL_DESCRIPTION_MAX: Final = 100
+
 # --- Interaction responses ----------------------------------------------------------------------
 # Autocomplete callback data: "choices … autocomplete choices (max of 25 choices)".
 # https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-autocomplete

@@ -570,6 +570,8 @@ class InteractionRecord:
     edits: list[dict[str, Any]] = field(default_factory=list)
     rejected_followups: int = 0
     source_message: MessageRecord | None = None
+    modal: dict[str, Any] | None = None  # the MODAL (callback type 9) the bot opened, as it sent it
+    modal_submitted: bool = False  # a modal closes when submitted: the client sends it once
 
     @property
     def deadline_met(self) -> bool | None:
@@ -596,7 +598,7 @@ class InteractionRecord:
 
     @property
     def response_type(self) -> int | None:
-        """The accepted initial callback type (4 message, 5 deferred, 6/7 component, 8 autocomplete)."""
+        """The accepted initial callback type (4 message, 5 deferred, 6/7 component, 8 autocomplete, 9 modal)."""
         return self.initial.type if self.initial else None
 
     @property

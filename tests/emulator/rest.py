@@ -26,6 +26,7 @@ from .validation import (
     check_autocomplete,
     check_commands,
     check_message,
+    check_modal,
     form_errors,
     is_empty_message,
     merge,
@@ -373,6 +374,8 @@ class Rest:
             issues += check_message(cdata, ("data",), allowed_flags=L.DEFERRED_CALLBACK_FLAGS)
         elif ctype == 8:
             issues += check_autocomplete(cdata, ("data",), option_type=rec.focused_type)
+        elif ctype == 9:
+            issues += check_modal(cdata, ("data",))
         issues = merge(issues, self._schema_issues(request, body))
         if issues:
             attempt.status = 400

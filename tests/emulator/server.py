@@ -581,6 +581,10 @@ class DiscordEmulator(UserActions):
             msg.allowed_mentions_set = True  # nothing to mention yet; the edit that fills it is judged
             rec.original = msg
             return msg
+        if ctype == 9:
+            # The modal opens on the user's screen; ``submit_modal`` fills it in and sends it back.
+            rec.modal = copy.deepcopy(data)
+            return None
         if ctype in (6, 7) and rec.source_message is not None:
             rec.original = rec.source_message
             if ctype == 7:

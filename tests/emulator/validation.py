@@ -494,3 +494,126 @@ def check_commands(commands: Any) -> list[Issue]:
         if counts.get(kind, 0) > limit:
             issues.append(_too_long((), limit, "COMMANDS_MAX"))
     return issues
+
+
+# --- Modals ---------------------------------------------------------------------------------------
+
+
+def _check_text_input(comp: dict[str, Any], p: Path, *, labelled: bool, seen: set[str]) -> list[Issue]:
+    """One text input of a modal: custom_id, label (unless a Label component carries it), length bounds,
+    placeholder and pre-filled value."""
+    issues: list[Issue] = []
+    custom_id = comp.get("custom_id")
+    if not isinstance(custom_id, str) or not custom_id:
+        issues.append(Issue((*p, "custom_id"), "BASE_TYPE_REQUIRED", "This field is required", "limits"))
+    else:
+        if len(custom_id) > L.CUSTOM_ID_MAX:
+            issues.append(_too_long((*p, "custom_id"), L.CUSTOM_ID_MAX, "CUSTOM_ID_MAX"))
+        if custom_id in seen:
+            issues.append(
+                Issue(
+                    (*p, "custom_id"),
+                    "COMPONENT_CUSTOM_ID_DUPLICATED",
+                    "Component custom id cannot be duplicated",
+                    "limits",
+                )
+            )
+        seen.add(custom_id)
+    label = comp.get("label")
+    if not labelled and not (isinstance(label, str) and label):
+        issues.append(Issue((*p, "label"), "BASE_TYPE_REQUIRED", "This field is required", "limits"))
+    if isinstance(label, str) and len(label) > L.TEXT_INPUT_LABEL_MAX:
+        issues.append(_too_long((*p, "label"), L.TEXT_INPUT_LABEL_MAX, "TEXT_INPUT_LABEL_MAX"))
+    low, high = comp.get("min_length"), comp.get("max_length")
+    if isinstance(low, int) and not L.TEXT_INPUT_MIN_LENGTH_LOW <= low <= L.TEXT_INPUT_LENGTH_HIGH:
+        issues.append(_range((*p, "min_length"), L.TEXT_INPUT_MIN_LENGTH_LOW, L.TEXT_INPUT_LENGTH_HIGH))
+    if isinstance(high, int) and not L.TEXT_INPUT_MAX_LENGTH_LOW <= high <= L.TEXT_INPUT_LENGTH_HIGH:
+        issues.append(_range((*p, "max_length"), L.TEXT_INPUT_MAX_LENGTH_LOW, L.TEXT_INPUT_LENGTH_HIGH))
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        issues.append(
+            Issue((*p, "min_length"), "BASE_TYPE_BAD_INT", "min_length must not exceed max_length.", "limits")
+        )
+    if len(_text(comp.get("placeholder"))) > L.TEXT_INPUT_PLACEHOLDER_MAX:
+        issues.append(_too_long((*p, "placeholder"), L.TEXT_INPUT_PLACEHOLDER_MAX, "TEXT_INPUT_PLACEHOLDER_MAX"))
+    value_limit = high if isinstance(high, int) else L.TEXT_INPUT_LENGTH_HIGH
+    if len(_text(comp.get("value"))) > min(value_limit, L.TEXT_INPUT_LENGTH_HIGH):
+        issues.append(_too_long((*p, "value"), min(value_limit, L.TEXT_INPUT_LENGTH_HIGH), "TEXT_INPUT_LENGTH_HIGH"))
+    return issues
+
+
+def _range(path: Path, low: int, high: int) -> Issue:
+    return Issue(path, "NUMBER_TYPE_OUT_OF_RANGE", f"Must be between {low} and {high}.", "limits")
+
+
+def _check_modal_component(comp: Any, p: Path, seen: set[str]) -> list[Issue]:
+    """A top-level modal component: an action row holding one text input (the legacy layout discord.py
+    still sends), a Label wrapping an input, or a text display."""
+    if not isinstance(comp, dict):
+        return []
+    kind = comp.get("type")
+    if kind == 1:
+        children = comp.get("components") or []
+        issues: list[Issue] = []
+        if len(children) != 1:
+            issues.append(
+                Issue((*p, "components"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 1 in length.", "limits")
+            )
+        for j, child in enumerate(children):
+            if isinstance(child, dict) and child.get("type") == 4:
+                issues += _check_text_input(child, (*p, "components", j), labelled=False, seen=seen)
+        return issues
+    if kind == 18:
+        issues = []
+        label = comp.get("label")
+        if not isinstance(label, str) or not 1 <= len(label) <= L.TEXT_INPUT_LABEL_MAX:
+            issues.append(_bad_length((*p, "label"), 1, L.TEXT_INPUT_LABEL_MAX, "TEXT_INPUT_LABEL_MAX"))
+        if len(_text(comp.get("description"))) > L.LABEL_DESCRIPTION_MAX:
+            issues.append(_too_long((*p, "description"), L.LABEL_DESCRIPTION_MAX, "LABEL_DESCRIPTION_MAX"))
+        inner = comp.get("component")
+        if isinstance(inner, dict) and inner.get("type") == 4:
+            if inner.get("label") is not None:  # "label is deprecated … use a Label component's label"
+                issues.append(
+                    Issue((*p, "component", "label"), "BASE_TYPE_MAX_LENGTH", "Must be 0 or fewer in length.", "limits")
+                )
+            issues += _check_text_input(inner, (*p, "component"), labelled=True, seen=seen)
+        return issues
+    return []
+
+
+def check_modal(data: Any, prefix: Path = ()) -> list[Issue]:
+    """A MODAL callback's data: title 1-45, custom_id ≤ 100, 1-5 components, and every text input's
+    label (≤ 45), length bounds (min 0-4000, max 1-4000, min ≤ max), placeholder and value."""
+    if not isinstance(data, dict):
+        return []
+    issues: list[Issue] = []
+    title = data.get("title")
+    if not isinstance(title, str) or not 1 <= len(title) <= L.MODAL_TITLE_MAX:
+        issues.append(_bad_length((*prefix, "title"), 1, L.MODAL_TITLE_MAX, "MODAL_TITLE_MAX"))
+    custom_id = data.get("custom_id")
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= L.CUSTOM_ID_MAX:
+        issues.append(_bad_length((*prefix, "custom_id"), 1, L.CUSTOM_ID_MAX, "CUSTOM_ID_MAX"))
+    components = data.get("components")
+    if not isinstance(components, list) or not L.MODAL_COMPONENTS_MIN <= len(components) <= L.MODAL_COMPONENTS_MAX:
+        issues.append(
+            _bad_length((*prefix, "components"), L.MODAL_COMPONENTS_MIN, L.MODAL_COMPONENTS_MAX, "MODAL_COMPONENTS_MAX")
+        )
+    seen: set[str] = set()
+    for i, comp in enumerate(components if isinstance(components, list) else []):
+        issues += _check_modal_component(comp, (*prefix, "components", i), seen)
+    return issues
+
+
+def modal_inputs(modal: dict[str, Any]) -> list[tuple[dict[str, Any], str | None]]:
+    """The text inputs of a modal the bot sent, each with the label the user sees (its own or its
+    Label component's), in order."""
+    out: list[tuple[dict[str, Any], str | None]] = []
+    for comp in modal.get("components") or []:
+        if not isinstance(comp, dict):
+            continue
+        if comp.get("type") == 1:
+            out += [
+                (c, c.get("label")) for c in comp.get("components") or [] if isinstance(c, dict) and c.get("type") == 4
+            ]
+        elif comp.get("type") == 18 and isinstance(comp.get("component"), dict) and comp["component"].get("type") == 4:
+            out.append((comp["component"], comp.get("label")))
+    return out
