@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # types only: the log loads without the scheduler
+    from bot.tutoring.scheduling import Attempt, CardState, StudentHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +59,29 @@ class Stats:
     unwritten: int  # rows the log could not store (reported, never silently dropped)
     in_journal: int = 0  # of ``unwritten``: rows waiting in the journal, written when the database accepts them
     lost: int = 0  # of ``unwritten``: rows that could not even be journaled (each one logged as a WARNING)
+    attempts: int = 0  # graded practice answers in the period
+    missed: list[tuple[str, int, int]] = field(default_factory=list)  # card, wrong, attempts: most wrong first
+    mistakes: list[tuple[str, int]] = field(default_factory=list)  # catalogue tag, wrong answers it reproduced
 
 
-class LogStore(Protocol):
-    """Storage for the interaction log."""
+class ProgressStore(Protocol):
+    """What practice needs kept: graded attempts (raw, they follow the log's retention) and
+    each student's card states (kept until the student erases them). The memory store
+    (bot/tutoring/memory.py) and every log store implement it."""
+
+    async def record_attempt(self, attempt: Attempt) -> bool:
+        """Store an attempt (idempotent by id); False when it was not kept: a server whose
+        logging is off, or an attempt older than its user's last forget (a late write)."""
+
+    async def history(self, user: str) -> StudentHistory:
+        """The pseudonym's card states and attempts (oldest first)."""
+
+    async def save_card(self, user: str, state: CardState) -> None:
+        """Insert or replace the pseudonym's state of ``state.card``."""
+
+
+class LogStore(ProgressStore, Protocol):
+    """Storage for the interaction log (and, in the same database, practice progress)."""
 
     async def open(self) -> None: ...
 
@@ -76,13 +98,14 @@ class LogStore(Protocol):
 
     async def export_csv(self, guild: str, days: int) -> str: ...
 
-    async def rows_for(self, user: str) -> list[LogRow]: ...
+    async def rows_for(self, user: str) -> list[LogRow]:
+        """Interaction rows of this pseudonym (its progress: :meth:`history`)."""
 
     async def forget(self, user: str) -> int:
-        """Delete every row of this pseudonym; returns how many."""
+        """Delete every row of this pseudonym, its attempts and its card states; returns how many."""
 
     async def purge(self, before: dt.datetime) -> int:
-        """Delete rows older than ``before`` (retention)."""
+        """Delete interactions and attempts older than ``before`` (retention); card states stay."""
 
     async def set_logging(self, guild: str, enabled: bool) -> None: ...
 

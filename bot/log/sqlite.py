@@ -30,7 +30,8 @@ import aiosqlite
 
 from bot.log.api import DayCount, LogRow, Stats
 from bot.log.errors import SchemaTooNew, StoreUnavailable
-from bot.log.rows import format_time, from_record, options_json, row_id, to_record, utc
+from bot.log.rows import format_time, from_record, options_json, parse_time, row_id, to_record, utc
+from bot.tutoring.scheduling import Attempt, CardState, StudentHistory
 from bot.unanswered import Unanswered
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,48 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TABLE guild_settings (guild TEXT PRIMARY KEY, logging BOOLEAN NOT NULL)",
         "CREATE TABLE forgotten (pseudonym TEXT PRIMARY KEY, at TEXT NOT NULL)",
     ),
+    # 2: practice (issue 11): graded attempts follow the log's retention; card states (FSRS)
+    # are what the student asked the bot to remember, kept until /privacy forget.
+    (
+        """CREATE TABLE attempts (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            pseudonym TEXT NOT NULL,
+            guild TEXT,
+            card TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            problem TEXT,
+            given TEXT NOT NULL,
+            correct BOOLEAN NOT NULL,
+            mistakes TEXT NOT NULL DEFAULT '[]'
+        )""",
+        "CREATE INDEX ix_attempts_pseudonym ON attempts (pseudonym, at)",
+        "CREATE INDEX ix_attempts_guild_at ON attempts (guild, at, card, correct)",
+        "CREATE INDEX ix_attempts_at ON attempts (at)",
+        # One row per (wrong attempt, catalogue tag): /stats counts tags with a plain GROUP BY,
+        # portable SQL where a JSON array would need SQLite's json_each or PostgreSQL's jsonb.
+        """CREATE TABLE attempt_mistakes (
+            attempt TEXT NOT NULL,
+            guild TEXT,
+            at TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (attempt, tag)
+        )""",
+        "CREATE INDEX ix_attempt_mistakes_guild_at ON attempt_mistakes (guild, at, tag)",
+        "CREATE INDEX ix_attempt_mistakes_at ON attempt_mistakes (at)",
+        """CREATE TABLE cards (
+            pseudonym TEXT NOT NULL,
+            card TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            state TEXT NOT NULL,
+            due TEXT NOT NULL,
+            reps INTEGER NOT NULL,
+            lapses INTEGER NOT NULL,
+            last_review TEXT,
+            PRIMARY KEY (pseudonym, card)
+        )""",
+    ),
 )
 """Schema migrations, oldest first: migration ``i`` takes the schema from version ``i`` to
 ``i + 1``. Append only; never edit a released one (databases in the field have run it)."""
@@ -84,6 +127,38 @@ ON CONFLICT (id) DO NOTHING
 """Idempotent (the id is the dedupe key, so a replayed journal adds nothing twice); rows of a
 server whose logging is off, and rows older than a forget of their user (a journal replayed
 after ``/privacy forget``), are not stored."""
+
+ATTEMPT_COLUMNS: Final = "id, at, pseudonym, guild, card, topic, kind, problem, given, correct, mistakes"
+
+INSERT_ATTEMPT: Final = f"""
+INSERT INTO attempts ({ATTEMPT_COLUMNS})
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+WHERE NOT EXISTS (SELECT 1 FROM guild_settings s WHERE s.guild = ? AND s.logging = FALSE)
+  AND NOT EXISTS (SELECT 1 FROM forgotten f WHERE f.pseudonym = ? AND f.at >= ?)
+ON CONFLICT (id) DO NOTHING
+"""
+"""The interaction log's rules for attempts: idempotent by id, none from a server whose logging
+is off, none older than a forget of their user."""
+
+INSERT_MISTAKE: Final = """
+INSERT INTO attempt_mistakes (attempt, guild, at, tag)
+SELECT id, guild, at, ? FROM attempts WHERE id = ?
+ON CONFLICT (attempt, tag) DO NOTHING
+"""
+
+SAVE_CARD: Final = """
+INSERT INTO cards (pseudonym, card, topic, state, due, reps, lapses, last_review)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?
+WHERE NOT EXISTS (SELECT 1 FROM forgotten f WHERE f.pseudonym = ? AND f.at >= ?)
+ON CONFLICT (pseudonym, card) DO UPDATE SET
+    topic = excluded.topic, state = excluded.state, due = excluded.due, reps = excluded.reps,
+    lapses = excluded.lapses, last_review = excluded.last_review
+"""
+"""Insert or replace a card state, unless it was reviewed before the student's last forget
+(a save that arrives late must not bring erased progress back)."""
+
+PRACTICE_EXPORT_COLUMNS: Final = ("card", "correct", "given", "mistakes")
+"""Columns the export adds for attempt rows (empty on interaction rows)."""
 
 UNANSWERED_CACHE: Final = 1000
 MAX_PAGES: Final = 4_294_967_294  # SQLite's ceiling: "no limit"
@@ -117,6 +192,57 @@ def _row(values: Sequence[Any]) -> LogRow:
     record = dict(zip(names, values, strict=True))
     record["user"] = record.pop("pseudonym")
     return from_record(record)
+
+
+def _attempt_parameters(attempt: Attempt) -> tuple[Any, ...]:
+    at = format_time(attempt.at)
+    problem = None if attempt.problem is None else options_json(dict(attempt.problem))
+    return (
+        attempt.id,
+        at,
+        attempt.user,
+        attempt.guild,
+        attempt.card,
+        attempt.topic,
+        attempt.kind,
+        problem,
+        attempt.given,
+        bool(attempt.correct),
+        json.dumps(list(attempt.mistakes)),
+        attempt.guild,
+        attempt.user,
+        at,
+    )
+
+
+def _attempt(values: Sequence[Any]) -> Attempt:
+    ident, at, user, guild, card, topic, kind, problem, given, correct, mistakes = values
+    return Attempt(
+        id=str(ident),
+        at=parse_time(at),
+        user=str(user),
+        guild=guild,
+        card=str(card),
+        topic=str(topic),
+        kind=kind,
+        problem=None if problem is None else json.loads(problem),
+        given=str(given),
+        correct=bool(correct),
+        mistakes=tuple(str(tag) for tag in json.loads(mistakes or "[]")),
+    )
+
+
+def _card(values: Sequence[Any]) -> CardState:
+    card, topic, state, due, reps, lapses, last_review = values
+    return CardState(
+        card=str(card),
+        topic=str(topic),
+        fsrs=json.loads(state),
+        due=parse_time(due),
+        reps=int(reps),
+        lapses=int(lapses),
+        last_review=None if last_review is None else parse_time(last_review),
+    )
 
 
 def _since(days: int, now: dt.datetime | None) -> str:
@@ -324,37 +450,104 @@ class SqliteStore:
                 await self._transaction(insert)
 
     async def forget(self, user: str) -> int:
-        """Delete every row of this pseudonym, and remember the forget so that rows of it still
-        waiting in a journal are not stored when it is replayed (until the retention purge)."""
+        """Delete every row of this pseudonym (interactions, attempts, card states) and remember
+        the forget so that rows of it still waiting in a journal, or a late attempt or card
+        save, are not stored afterwards (until the retention purge); returns how many rows."""
         now = format_time(dt.datetime.now(dt.UTC))
 
         async def delete(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute("DELETE FROM interactions WHERE pseudonym = ?", (user,))
+            deleted = cursor.rowcount
+            await conn.execute(
+                "DELETE FROM attempt_mistakes WHERE attempt IN (SELECT id FROM attempts WHERE pseudonym = ?)", (user,)
+            )
+            for table in ("attempts", "cards"):
+                cursor = await conn.execute(f"DELETE FROM {table} WHERE pseudonym = ?", (user,))
+                deleted += cursor.rowcount
             await conn.execute(
                 "INSERT INTO forgotten (pseudonym, at) VALUES (?, ?) "
                 "ON CONFLICT (pseudonym) DO UPDATE SET at = excluded.at",
                 (user, now),
             )
-            return cursor.rowcount
+            return deleted
 
         async with self._lock:
             deleted: int = await self._transaction(delete)
         return deleted
 
     async def purge(self, before: dt.datetime) -> int:
-        """Delete rows (and forget tombstones) older than ``before``: the retention period."""
+        """Delete interactions, attempts (and forget tombstones) older than ``before``: the
+        retention period. Card states stay: they are kept until the student erases them."""
         cutoff = format_time(before)
 
         async def delete(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute("DELETE FROM interactions WHERE at < ?", (cutoff,))
+            deleted = cursor.rowcount
+            await conn.execute("DELETE FROM attempt_mistakes WHERE at < ?", (cutoff,))
+            cursor = await conn.execute("DELETE FROM attempts WHERE at < ?", (cutoff,))
             await conn.execute("DELETE FROM forgotten WHERE at < ?", (cutoff,))
-            return cursor.rowcount
+            return deleted + cursor.rowcount
 
         async with self._lock:
             deleted: int = await self._transaction(delete)
         if deleted:
             self._recent = deque((item for item in self._recent if item.at >= before), maxlen=UNANSWERED_CACHE)
         return deleted
+
+    async def record_attempt(self, attempt: Attempt) -> bool:
+        """Store a graded attempt and its mistake tags; True when this call stored it (False: a
+        duplicate id, a server whose logging is off, or an attempt from before a forget)."""
+        parameters = _attempt_parameters(attempt)
+
+        async def insert(conn: aiosqlite.Connection) -> bool:
+            cursor = await conn.execute(INSERT_ATTEMPT, parameters)
+            if cursor.rowcount != 1:
+                return False
+            await conn.executemany(INSERT_MISTAKE, [(tag, attempt.id) for tag in dict.fromkeys(attempt.mistakes)])
+            return True
+
+        async with self._lock:
+            await self._check_file()
+            stored: bool = await self._transaction(insert)
+        return stored
+
+    async def save_card(self, user: str, state: CardState) -> None:
+        """Insert or replace this pseudonym's state of ``state.card`` (skipped when the review
+        predates the user's last forget)."""
+        reviewed = format_time(state.last_review) if state.last_review else ""
+        parameters = (
+            user,
+            state.card,
+            state.topic,
+            json.dumps(state.fsrs, sort_keys=True),
+            format_time(state.due),
+            int(state.reps),
+            int(state.lapses),
+            reviewed or None,
+            user,
+            reviewed,
+        )
+
+        async def upsert(conn: aiosqlite.Connection) -> None:
+            await conn.execute(SAVE_CARD, parameters)
+
+        async with self._lock:
+            await self._check_file()
+            await self._transaction(upsert)
+
+    async def history(self, user: str) -> StudentHistory:
+        """The pseudonym's card states and the attempts retention has kept, oldest first."""
+        async with self._lock:
+            cards = await self._fetchall(
+                "SELECT card, topic, state, due, reps, lapses, last_review FROM cards WHERE pseudonym = ? "
+                "ORDER BY card",
+                (user,),
+            )
+            attempts = await self._fetchall(
+                f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE pseudonym = ? ORDER BY at, id", (user,)
+            )
+        states = [_card(values) for values in cards]
+        return StudentHistory({state.card: state for state in states}, tuple(_attempt(values) for values in attempts))
 
     async def set_logging(self, guild: str, enabled: bool) -> None:
         async def upsert(conn: aiosqlite.Connection) -> None:
@@ -407,6 +600,7 @@ class SqliteStore:
                 "GROUP BY question ORDER BY n DESC, question LIMIT ?",
                 (guild, since, limit),
             )
+            attempts, missed, mistakes = await self._practice_stats(guild, since, limit)
         by_command: dict[str, int] = {}
         by_day: dict[tuple[str, str], int] = {}
         errors: dict[str, int] = {}
@@ -427,21 +621,51 @@ class SqliteStore:
             unwritten=in_journal + lost,
             in_journal=in_journal,
             lost=lost,
+            attempts=attempts,
+            missed=missed,
+            mistakes=mistakes,
+        )
+
+    async def _practice_stats(
+        self, guild: str, since: str, limit: int
+    ) -> tuple[int, list[tuple[str, int, int]], list[tuple[str, int]]]:
+        """Graded attempts in the period, the most-missed cards (wrong, of how many) and the
+        commonest mistakes by catalogue tag; the caller holds the lock."""
+        wrong = "SUM(CASE WHEN correct THEN 0 ELSE 1 END)"
+        total = await self._fetchall("SELECT COUNT(*) FROM attempts WHERE guild = ? AND at >= ?", (guild, since))
+        missed = await self._fetchall(
+            f"SELECT card, {wrong} AS wrong, COUNT(*) AS n FROM attempts WHERE guild = ? AND at >= ? "
+            f"GROUP BY card HAVING {wrong} > 0 ORDER BY wrong DESC, n DESC, card LIMIT ?",
+            (guild, since, limit),
+        )
+        tags = await self._fetchall(
+            "SELECT tag, COUNT(*) AS n FROM attempt_mistakes WHERE guild = ? AND at >= ? "
+            "GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
+            (guild, since, limit),
+        )
+        return (
+            int(total[0][0]),
+            [(str(card), int(bad), int(n)) for card, bad, n in missed],
+            [(str(tag), int(n)) for tag, n in tags],
         )
 
     async def export_csv(
         self, guild: str, days: int, *, include_user: bool = False, now: dt.datetime | None = None
     ) -> str:
-        """The server's rows of the last ``days`` days as CSV, oldest first. Pseudonyms are left
-        out unless asked for: the class's difficulties do not need to know who."""
+        """The server's interactions and graded attempts of the last ``days`` days as CSV, oldest
+        first. Pseudonyms are left out unless asked for: the class's difficulties do not need to
+        know who. An attempt row has kind ``attempt``, its problem in ``options`` and its own
+        columns (``card``, ``correct``, ``given``, ``mistakes``: tags separated by spaces)."""
         if days < 1:
             raise ValueError("days must be at least 1")
+        since = _since(days, now)
+        user = ["pseudonym"] if include_user else []
         names = [
             "id",
             "at",
             "kind",
             "channel",
-            *(["pseudonym"] if include_user else []),
+            *user,
             "command",
             "options",
             "outcome",
@@ -454,17 +678,32 @@ class SqliteStore:
         async with self._lock:
             rows = await self._fetchall(
                 f"SELECT {', '.join(names)} FROM interactions WHERE guild = ? AND at >= ? ORDER BY at, id",
-                (guild, _since(days, now)),
+                (guild, since),
             )
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(names)
+            attempts = await self._fetchall(
+                f"SELECT id, at, {''.join(name + ', ' for name in user)}problem, topic, card, correct, given, "
+                "mistakes FROM attempts WHERE guild = ? AND at >= ? ORDER BY at, id",
+                (guild, since),
+            )
+        header = [*names, *PRACTICE_EXPORT_COLUMNS]
         answered_at = names.index("answered")
+        records: list[list[Any]] = []
         for values in rows:
-            cells = [_cell(value) for value in values]
+            cells = list(values)
             if cells[answered_at] is not None:
                 cells[answered_at] = "true" if cells[answered_at] else "false"
-            writer.writerow(cells)
+            records.append([*cells, *([None] * len(PRACTICE_EXPORT_COLUMNS))])
+        for ident, at, *who, problem, topic, card, correct, given, mistakes in attempts:
+            record = dict(zip(names, [ident, at, "attempt", None, *who], strict=False))
+            record.update(options=problem, topic=topic)
+            tags = " ".join(str(tag) for tag in json.loads(mistakes or "[]"))
+            records.append([record.get(name) for name in names] + [card, "true" if correct else "false", given, tags])
+        records.sort(key=lambda cells: (cells[1], cells[0]))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        for cells in records:
+            writer.writerow([_cell(value) for value in cells])
         return buffer.getvalue()
 
     async def rows_for(self, user: str) -> list[LogRow]:
