@@ -331,6 +331,76 @@ PRIVACY: Final = group(
         ),
     ),
 )
+QUIZ_KINDS: Final = ("numeric", "concept", "any")
+QUIZ: Final = CommandSpec(
+    "quiz",
+    "A practice question just for you: pick an option or type your number; the mistake is named",
+    (
+        OptionSpec(
+            "topic",
+            "Start typing: e.g. nernst equation (default: what is due for you)",
+            OptionType.STRING,
+            autocomplete=True,
+            max_length=100,
+        ),
+        OptionSpec(
+            "kind",
+            "numeric: a calculation; concept: an idea; any (default)",
+            OptionType.STRING,
+            choices=tuple(Choice(kind, kind) for kind in QUIZ_KINDS),
+        ),
+    ),
+    examples=("/quiz", "/quiz topic:nernst-equation", "/quiz kind:concept"),
+)
+ANSWER_LIMIT: Final = 40
+"""Characters in a typed answer: a number and its unit (``−89.1 mV``), with room to spare."""
+ANSWER_OPTION: Final = OptionSpec(
+    "answer",
+    "Your answer with its unit, e.g. -89.1 mV or -0.089 V",
+    OptionType.STRING,
+    required=True,
+    max_length=ANSWER_LIMIT,
+    quantity="your answer with its unit, e.g. -89.1 mV",
+)
+
+
+def _with_answer(spec: CommandSpec) -> tuple[OptionSpec, ...]:
+    """A calculator's own options with ``answer`` after its required ones (Discord wants
+    required options first), so /check takes exactly what the calculator takes."""
+    required = tuple(option for option in spec.options if option.required)
+    optional = tuple(option for option in spec.options if not option.required)
+    return (*required, ANSWER_OPTION, *optional)
+
+
+CHECK: Final = group(
+    "check",
+    "Check your own homework number: right or wrong, and which mistake gives it",
+    (
+        CommandSpec(
+            "nernst",
+            "Check your Nernst potential: the options of /nernst plus your answer",
+            _with_answer(NERNST),
+            examples=("/check nernst ion:K inside:140 outside:5 answer:-89.1 mV",),
+        ),
+        CommandSpec(
+            "restpot",
+            "Check your resting potential (GHK): the options of /restpot plus your answer",
+            _with_answer(RESTPOT),
+            examples=("/check restpot answer:-70 mV", "/check restpot k_out:10 answer:-60 mV"),
+        ),
+    ),
+)
+PROGRESS: Final = group(
+    "progress",
+    "Your practice: mastery by topic, what is due, your streak",
+    (
+        CommandSpec(
+            "show",
+            "Your mastery by topic, what is due and your day streak (only you see it)",
+            examples=("/progress show",),
+        ),
+    ),
+)
 HELP: Final = CommandSpec(
     "help",
     "What this bot can do, with an example for each command",
@@ -340,7 +410,8 @@ HELP: Final = CommandSpec(
             "Show one command's options",
             OptionType.STRING,
             choices=tuple(
-                Choice(spec.name, spec.name) for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, STATS, PRIVACY)
+                Choice(spec.name, spec.name)
+                for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, QUIZ, CHECK, PROGRESS, STATS, PRIVACY)
             ),
         ),
     ),
@@ -348,7 +419,7 @@ HELP: Final = CommandSpec(
 )
 
 COMMANDS: Final[Mapping[str, CommandSpec]] = MappingProxyType(
-    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, HELP, STATS, PRIVACY)}
+    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, QUIZ, CHECK, PROGRESS, HELP, STATS, PRIVACY)}
 )
 """Every top-level command, groups included (what Discord's tree holds)."""
 

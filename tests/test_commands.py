@@ -18,7 +18,7 @@ import pytest
 from helpers import ROOT
 
 from bot.answers import HANDLERS, answer
-from bot.commands import COMMANDS, CommandSpec, OptionSpec, OptionType, parse_invocation
+from bot.commands import COMMANDS, CommandSpec, OptionSpec, OptionType, invocable, parse_invocation, resolve
 from bot.physiology import PRESETS, InputError
 from bot.physiology.validation import CONCENTRATION, PERMEABILITY, TEMPERATURE, VALENCE
 
@@ -72,9 +72,15 @@ def test_option_obeys_discords_limits(pair: tuple[CommandSpec, OptionSpec]) -> N
         assert not option.choices and option.bounds is None
 
 
+ANSWERED_BY_COGS = {"stats", "privacy"}
+"""Groups that read the interaction log or the user's account: answered by cogs on Discord."""
+
+
 def test_command_names_are_unique_and_every_command_has_a_handler() -> None:
     assert all(name == spec.name for name, spec in COMMANDS.items())
-    assert {name for name, spec in COMMANDS.items() if not spec.is_group} == set(HANDLERS)
+    runnable = {spec.qualified_name for spec in invocable() if (spec.parent or spec.name) not in ANSWERED_BY_COGS}
+    assert runnable == set(HANDLERS)
+    assert {"quiz", "check nernst", "check restpot", "progress show"} <= set(HANDLERS)
 
 
 # --- the public contract (design.md's command table) ------------------------------------
@@ -96,6 +102,92 @@ def test_option_names_are_those_of_the_design(command: str) -> None:
     spec = COMMANDS[command]
     assert {option.name for option in spec.options} == names
     assert {option.name for option in spec.options if option.required} == required
+
+
+PRACTICE_CONTRACT = {
+    "quiz": ({"topic", "kind"}, set()),
+    "check nernst": (CONTRACT["nernst"][0] | {"answer"}, {"ion", "answer"}),
+    "check restpot": (CONTRACT["restpot"][0] | {"answer"}, {"answer"}),
+    "progress show": (set(), set()),
+}
+
+
+@pytest.mark.parametrize("command", sorted(PRACTICE_CONTRACT))
+def test_practice_option_names_are_those_of_the_issue(command: str) -> None:
+    names, required = PRACTICE_CONTRACT[command]
+    spec = resolve(command)
+    assert spec is not None and not spec.is_group
+    assert {option.name for option in spec.options} == names
+    assert {option.name for option in spec.options if option.required} == required
+
+
+@pytest.mark.parametrize("calculator", ["nernst", "restpot"])
+def test_check_reuses_the_calculators_own_options(calculator: str) -> None:
+    """The same OptionSpec objects, so a bound or a choice changed in /nernst changes /check."""
+    check = resolve(f"check {calculator}")
+    assert check is not None
+    reused = [option for option in check.options if option.name != "answer"]
+    assert reused == list(COMMANDS[calculator].options)
+    assert all(mine is theirs for mine, theirs in zip(reused, COMMANDS[calculator].options, strict=True))
+    answer_option = check.option("answer")
+    assert answer_option is not None and answer_option.required and answer_option.free_text
+    assert answer_option.max_length is not None and answer_option.max_length <= 100
+
+
+def test_quiz_topic_completes_like_explain_and_kind_defaults_to_any() -> None:
+    topic, explain_topic = COMMANDS["quiz"].option("topic"), COMMANDS["explain"].option("topic")
+    assert topic is not None and explain_topic is not None
+    assert topic.autocomplete and not topic.required and topic.max_length == explain_topic.max_length
+    assert _choices("quiz", "kind") == {"numeric", "concept", "any"}
+    assert "any (default)" in COMMANDS["quiz"].option("kind").description  # type: ignore[union-attr]
+    assert "seed" not in {option.name for option in COMMANDS["quiz"].options}  # internal, never a Discord option
+
+
+def test_progress_has_show_and_nothing_of_issue_14_yet() -> None:
+    assert [sub.name for sub in COMMANDS["progress"].subcommands] == ["show"]
+    assert COMMANDS["progress"].user_install and not COMMANDS["progress"].guild_only
+    assert [sub.name for sub in COMMANDS["check"].subcommands] == ["nernst", "restpot"]
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "options"),
+    [
+        ("/quiz", "quiz", {}),
+        ("/quiz topic:nernst-equation kind:numeric", "quiz", {"topic": "nernst-equation", "kind": "numeric"}),
+        (
+            "/check nernst ion:K inside:140 outside:5 answer:-38.7mV",
+            "check nernst",
+            {"ion": "K", "inside": 140.0, "outside": 5.0, "answer": "-38.7mV"},
+        ),
+        (
+            "/check nernst ion:K answer:-89.1 mV inside:140",
+            "check nernst",
+            {"ion": "K", "answer": "-89.1 mV", "inside": 140.0},
+        ),
+        ("/check restpot answer:−70 mv k_out:10", "check restpot", {"answer": "−70 mv", "k_out": 10.0}),
+        ("/progress show", "progress show", {}),
+    ],
+)
+def test_practice_commands_parse(text: str, command: str, options: dict[str, object]) -> None:
+    request = parse_invocation(text)
+    assert (request.command, dict(request.options)) == (command, options)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("/check nernst ion:K inside:140 outside:5", "`answer`"),
+        ("/check", "needs a subcommand"),
+        ("/check ghk answer:1", "Unknown subcommand"),
+        ("/quiz kind:hard", "`kind`"),
+        ("/quiz seed:7", "Unknown option"),
+        ("/check restpot answer:" + "9" * 60, "`answer`"),
+        ("/progress board", "Unknown subcommand"),
+    ],
+)
+def test_practice_commands_refuse(text: str, named: str) -> None:
+    with pytest.raises(InputError, match=re.escape(named)):
+        parse_invocation(text)
 
 
 BOUNDS = {

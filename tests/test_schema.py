@@ -19,7 +19,7 @@ from helpers import answer_schema, answer_validator, assert_valid_answer_json, n
 from jsonschema import Draft202012Validator
 
 from bot.__main__ import answer_text
-from bot.answers import Answer, answer, millivolts
+from bot.answers import HANDLERS, Answer, answer, millivolts
 from bot.commands import COMMANDS, Request
 from bot.physiology import IONS, PRESETS, scenarios
 
@@ -90,7 +90,41 @@ def _requests() -> list[tuple[str, Request]]:
     add("restpot", preset="cardiac-myocyte", p_cl=1.0)  # no Cl⁻ in that model
     add("help", command="zombie")
     add("zombie")
+    _practice_requests(add)
     return cases
+
+
+def _practice_requests(add: Any) -> None:
+    """/quiz on every numeric family's topic and on concepts, /check right, wrong and refused."""
+    from bot.tutoring.problems import FAMILIES, family_for_topic
+
+    topics = sorted({slug for slug in _slugs() for family in family_for_topic(slug) if family in FAMILIES})
+    for seed in (0, 7, 12345):
+        add("quiz", seed=seed)
+        add("quiz", kind="concept", seed=seed)
+        add("quiz", kind="numeric", seed=seed)
+        for topic in topics:
+            add("quiz", topic=topic, kind="numeric", seed=seed)
+    add("quiz", topic="zombie", seed=1)  # not a topic: an error answer
+    add("quiz", topic="membrane-capacitance", kind="numeric", seed=1)  # no calculations there
+    add("quiz", seed=-1)
+    add("check nernst", ion="K", inside=140.0, outside=5.0, answer="-89.1 mV")
+    add("check nernst", ion="K", inside=140.0, outside=5.0, answer="-38.7mV", detail="steps")
+    add("check nernst", ion="Ca", inside=1e-4, outside=2.0, answer="0.131 V", detail="plot")
+    add("check nernst", ion="K", answer="-0.089")
+    add("check nernst", ion="K", inside=140.0, outside=5.0, answer="12 mM")  # wrong unit: an error
+    add("check nernst", ion="K", inside=140.0, outside=5.0)  # no answer: an error
+    add("check restpot", answer="−70 mV")
+    add("check restpot", k_out=10.0, answer="+61 mV", private=True)
+    add("check restpot", answer="-70 to -60 mV")  # a range: an error
+    add("check restpot", k_in=-1.0, answer="-70 mV")  # the calculator's own refusal
+    add("check")  # a group alone: an error
+
+
+def _slugs() -> list[str]:
+    from bot.answers import Services
+
+    return sorted(topic.slug for topic in Services.load().knowledge)
 
 
 REQUESTS = _requests()
@@ -157,7 +191,9 @@ def test_the_request_set_covers_every_kind_of_answer() -> None:
     answers = [answer(request) for _, request in REQUESTS]
     kinds = {a.result.kind for a in answers if a.result is not None}
     assert kinds == {"nernst", "restpot", "whatif"}
-    assert {a.command for a in answers if not a.error} == {name for name, spec in COMMANDS.items() if not spec.is_group}
+    assert {a.command for a in answers if not a.error} == set(HANDLERS) - {"progress show"}
+    assert {a.verdict.verdict for a in answers if a.verdict is not None} == {"right", "wrong"}
+    assert any(a.quiz and a.quiz.problem is None for a in answers) and any(a.quiz and a.quiz.problem for a in answers)
     assert any(a.error for a in answers) and any(a.steps for a in answers)
     assert {a.result.ion.valence for a in answers if a.result is not None and a.result.kind == "nernst"} >= set(
         CUSTOM_VALENCES
@@ -228,4 +264,12 @@ def test_ask_json_prints_errors_as_json_too() -> None:
 def test_answer_to_json_is_the_schemas_top_level() -> None:
     schema = answer_schema()
     keys = list(Answer(command="help", title="t", headline="h").to_json())
-    assert keys == schema["required"] == list(schema["properties"])
+    assert keys == schema["required"] == list(schema["properties"])[: len(keys)]
+    assert keys == schema["$defs"]["commonKey"]["enum"]
+    practice = list(schema["properties"])[len(keys) :]
+    assert practice == [*QUIZ_KEYS, *VERDICT_KEYS, *PROGRESS_KEYS]
+
+
+QUIZ_KEYS = ["problem", "question", "topic", "choices"]
+VERDICT_KEYS = ["verdict", "mistakes", "expected_mv", "given_mv"]
+PROGRESS_KEYS = ["topics", "due", "streak_days"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
+from bot.answers import practice
 from bot.answers.calculator import nernst_answer, restpot, whatif_answer
 from bot.answers.help import LISTS_TOPICS, help_answer
 from bot.answers.knowledge import ask_answer, engine_value, explain_answer, template_cell, topic_answer
@@ -34,7 +35,7 @@ from bot.answers.model import (
     line_fields,
     millivolts,
 )
-from bot.commands import COMMANDS, Request, check_required, resolve, shown
+from bot.commands import Request, check_required, resolve, shown
 from bot.physiology import InputError
 from bot.unanswered import MemoryUnanswered, UnansweredLog
 
@@ -60,6 +61,7 @@ __all__ = [
     "Figure",
     "Services",
     "answer",
+    "cacheable",
     "engine_value",
     "error_answer",
     "help_answer",
@@ -89,6 +91,13 @@ class Services:
         return cls(knowledge, ask, unanswered or MemoryUnanswered())
 
 
+def _progress_show(request: Request) -> Answer:
+    """/progress show from the student's history (bot/answers/progress.py, imported when asked)."""
+    from bot.answers.progress import progress_answer
+
+    return progress_answer(request)
+
+
 Handler = Callable[[Request, Services], Answer]
 HANDLERS: Final[Mapping[str, Handler]] = {
     "restpot": lambda request, _: restpot(request),
@@ -97,7 +106,18 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "explain": lambda request, services: explain_answer(request, services.knowledge),
     "ask": ask_answer,
     "help": lambda request, services: help_answer(request, services.knowledge if services else None),
+    "quiz": lambda request, services: practice.quiz_answer(request, services.knowledge),
+    "check nernst": lambda request, _: practice.check_answer(request),
+    "check restpot": lambda request, _: practice.check_answer(request),
+    "progress show": lambda request, _: _progress_show(request),
 }
+"""Every command a user can run here, by qualified name (``check nernst``: a group's subcommand)."""
+
+
+def cacheable(request: Request) -> bool:
+    """Whether the bot may serve ``request`` from its answer cache (bot/app/answer_cache.py):
+    never /quiz, /check or /progress, whose answers are the student's own or freshly seeded."""
+    return practice.cacheable(request.command)
 
 
 def error_answer(command: str, error: InputError) -> Answer:
@@ -115,9 +135,11 @@ _ELSEWHERE: Final = {
 def _check(request: Request) -> None:
     """What Discord itself enforces, checked again for any other adapter: a known command,
     its required options present, and a choice option holding one of its choices."""
-    spec = COMMANDS.get(request.command)
+    spec = resolve(str(request.command))
+    if spec is not None and any(sub.qualified_name in HANDLERS for sub in spec.subcommands):
+        check_required(spec, {})  # /check alone: it needs a subcommand
     if spec is None or request.command not in HANDLERS:
-        elsewhere = resolve(str(request.command))
+        elsewhere = spec
         if elsewhere is not None:  # /stats and /privacy: the interaction log, on Discord
             raise InputError(_ELSEWHERE.get(elsewhere.parent or elsewhere.name, _DISCORD_ONLY).format(elsewhere))
         known = ", ".join(f"/{name}" for name in HANDLERS)
@@ -129,7 +151,7 @@ def _check(request: Request) -> None:
             raise InputError(f"`{option.name}` must be {option.allowed()}.", option=option.name)
 
 
-NEEDS_SERVICES: Final = frozenset({"explain", "ask"})
+NEEDS_SERVICES: Final = frozenset({"explain", "ask", "quiz"})
 """The calculator's answers need no knowledge base: a one-shot `ask "/nernst …"` stays fast."""
 
 

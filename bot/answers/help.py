@@ -36,16 +36,15 @@ def _help_fields(spec: CommandSpec) -> list[AnswerField]:
 
 def _option_lines(spec: CommandSpec) -> tuple[AnswerField, ...]:
     """One field per option (a command), or one per subcommand listing its options (a group)."""
-    if spec.is_group:
+    if spec.is_group:  # /check's subcommands carry a calculator's options: a field may not hold them all
         return tuple(
-            AnswerField(
-                f"/{sub.qualified_name} {_usage(sub)}".rstrip(),
-                " ".join(
-                    [f"{sub.description}."]
-                    + [f"{option.name}: {option.description}. Allowed: {option.allowed()}." for option in sub.options]
-                ),
-            )
+            field
             for sub in spec.subcommands
+            for field in line_fields(
+                f"/{sub.qualified_name} {_usage(sub)}".rstrip(),
+                [f"{sub.description}."]
+                + [f"{option.name}: {option.description}. Allowed: {option.allowed()}." for option in sub.options],
+            )
         )
     return tuple(
         AnswerField(
