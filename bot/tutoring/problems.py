@@ -339,14 +339,16 @@ def _draft(family: str, rng: random.Random) -> _Draft:
 
 def _distractors(rng: random.Random, draft: _Draft) -> list[tuple[float, tuple[str, ...]]] | None:
     """Three mistakes' values, each apart from the key and from each other, with every tag that
-    reproduces it; a value too close to one already taken gives way to another mistake."""
+    reproduces it (or its one-decimal text, which a student may type back); a value too close to
+    one already taken gives way to another mistake."""
     tags = list(draft.mistakes)
     rng.shuffle(tags)
     picked: list[tuple[float, tuple[str, ...]]] = []
     for tag in tags:
         value = draft.mistakes[tag]
         if all(_apart(value, other) for other in (draft.expected_mv, *(v for v, _ in picked))):
-            same = tuple(t for t, v in draft.mistakes.items() if reproduces(v, value))
+            shown = round(value, 1)  # what the student reads on the button and may type back
+            same = tuple(t for t, v in draft.mistakes.items() if reproduces(v, value) or reproduces(v, shown))
             picked.append((value, same))
             if len(picked) == DISTRACTORS:
                 return picked
