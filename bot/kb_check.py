@@ -49,9 +49,7 @@ SENTENCE: Final = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n|\n\s*(?:\d+\.|[-*])\s")
 CLAIM_FIELDS: Final = ("summary", "clinical")
 MIN_REVIEW_NOTE: Final = 20
 MIN_CONCEPT_QUESTIONS: Final = 2
-QUIZ_REQUIRED: Final = False
-"""Issue 11: every topic needs ``MIN_CONCEPT_QUESTIONS``; True once every topic has its list
-(until then a topic without ``quiz:`` is not reported, so main stays green while they are written)."""
+"""Every topic is practised: at least two concept questions each (issue 11)."""
 OPTIONS_RANGE: Final = (2, limits.BUTTONS_PER_ROW)
 """2–5 options: one button per option, A–E, in one row."""
 QUESTION_LIMIT: Final = limits.EMBED_TITLE
@@ -179,13 +177,10 @@ def _question_shape_problems(field: str, question: ConceptQuestion) -> Iterator[
             yield f"`{field}.why[{i}]` is {len(line)} characters; keep it to one line (≤ {WHY_LIMIT})"
 
 
-def quiz_problems(topic: Topic, metadata: dict[str, Any], *, required: bool = QUIZ_REQUIRED) -> Iterator[str]:
+def quiz_problems(topic: Topic, metadata: dict[str, Any]) -> Iterator[str]:
     """The concept questions a student is asked on this topic: enough of them, each with one
     right answer among distinct options that fit a button, a *why* for every option, and
-    every stated potential computed or cited, as in the body (``required``: a topic without
-    ``quiz:`` is reported too)."""
-    if metadata.get("quiz") is None and not required:
-        return
+    every stated potential computed or cited, as in the body."""
     if len(topic.quiz) < MIN_CONCEPT_QUESTIONS:
         yield f"`quiz` has {len(topic.quiz)} questions; write at least {MIN_CONCEPT_QUESTIONS}"
     seen: set[str] = set()
