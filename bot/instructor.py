@@ -19,12 +19,15 @@ import datetime as dt
 import io
 import unicodedata
 from collections import Counter
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.answers import Answer, AnswerField
 from bot.commands import DAYS
-from bot.log.api import DayCount, LogStore, Stats
+from bot.log.api import DayCount, LogRow, LogStore, Stats
 from bot.physiology import InputError
+
+if TYPE_CHECKING:
+    from bot.tutoring.scheduling import StudentHistory
 
 DEFAULT_DAYS: Final = 30
 CHART_DAYS: Final = 14
@@ -75,6 +78,11 @@ PRIVACY_SENTENCE: Final = (
     "Discord id is never stored: you appear as a pseudonym, a keyed hash only this bot can compute. "
     "Why: so instructors can see, for the class as a whole, what is asked and what the notes miss. "
     "Rows are deleted after the retention period, or now with /privacy forget."
+)
+PRACTICE_SENTENCE: Final = (
+    "Practice: each graded answer (the question, your answer, right or wrong, the mistake it matches) "
+    "follows the same rules; your progress per question (when it is due again) is kept until you erase it, "
+    "because remembering it is what you asked the bot to do."
 )
 
 
@@ -167,6 +175,7 @@ def stats_answer(stats: Stats, *, logging_on: bool = True, today: dt.date | None
         asked = sum(count for _, count in stats.unanswered)
         quoted = [f"“{harmless(question)}” ×{count}" for question, count in stats.unanswered[:LISTED]]
         fields.append(AnswerField(f"Unanswered questions ({asked:,})", "\n".join(quoted)))
+    fields.extend(practice_fields(stats))
     if stats.errors:
         failed = sum(stats.errors.values())
         text = " · ".join(f"{_OUTCOMES.get(kind, harmless(kind, 40))} {n:,}" for kind, n in stats.errors.items())
@@ -185,6 +194,43 @@ def stats_answer(stats: Stats, *, logging_on: bool = True, today: dt.date | None
         footer="Users are pseudonymous; only commands and their options are kept. Days in UTC. "
         "Download the rows with /stats export.",
     )
+
+
+_FAMILIES: Final = {"nernst": "Nernst", "ghk": "GHK", "whatif": "What-if"}
+
+
+def card_label(card: str) -> str:
+    """A card id as an instructor reads it: ``nernst:Ca`` → "Nernst Ca (numeric)",
+    ``concept:leak-channels:1`` → "leak-channels, concept question 2"."""
+    kind, _, rest = card.partition(":")
+    if kind == "concept":
+        topic, _, index = rest.rpartition(":")
+        if topic and index.isdigit():
+            return f"{harmless(topic, 60)}, concept question {int(index) + 1}"
+    if kind in _FAMILIES:
+        detail = f" {harmless(rest, 20)}" if rest else ""
+        return f"{_FAMILIES[kind]}{detail} (numeric)"
+    return harmless(card, 60)
+
+
+def practice_fields(stats: Stats) -> list[AnswerField]:
+    """/stats show's practice part: graded answers, the most-missed questions (cards, wrong of
+    how many) and the commonest mistakes by catalogue tag, in the period."""
+    attempts = getattr(stats, "attempts", 0)
+    if not attempts:
+        return []
+    fields: list[AnswerField] = []
+    missed = getattr(stats, "missed", [])
+    if missed:
+        lines = [f"{card_label(card)}: {wrong:,} of {total:,} wrong" for card, wrong, total in missed[:LISTED]]
+        fields.append(AnswerField(f"Most missed questions ({_count(attempts, 'graded answer')})", "\n".join(lines)))
+    else:
+        fields.append(AnswerField("Practice", f"{_count(attempts, 'graded answer')}, none wrong."))
+    mistakes = getattr(stats, "mistakes", [])
+    if mistakes:
+        text = " · ".join(f"{harmless(tag, 40)} {n:,}" for tag, n in mistakes[:LISTED])
+        fields.append(AnswerField("Commonest mistakes (by tag)", text))
+    return fields
 
 
 def _not_stored(stats: Stats) -> str:
@@ -257,13 +303,19 @@ async def stats_export(store: LogStore, guild: str, days: int | None = None) -> 
     days = _days(days)
     data, rows = safe_csv(await store.export_csv(guild, days))
     columns = next(csv.reader(io.StringIO(data.decode(CSV_ENCODING))), [])
+    graded = sum(
+        1 for record in csv.DictReader(io.StringIO(data.decode(CSV_ENCODING))) if record.get("kind") == "attempt"
+    )
+    parts = f" ({_count(rows - graded, 'interaction')}, {_count(graded, 'graded answer')})" if graded else ""
+    noun = "row" if graded else "interaction"
     answer = Answer(
         command="stats",
         title=f"Interaction log · last {_count(days, 'day')}",
-        headline=f"{_count(rows, 'interaction')} from the last {_count(days, 'day')}, in {CSV_NAME}.",
+        headline=f"{_count(rows, noun)}{parts} from the last {_count(days, 'day')}, in {CSV_NAME}.",
         lines=(
-            "One row per interaction, oldest first; times in UTC. No Discord ids: users are left out or appear "
-            "as pseudonyms, so the file says what the class asked, not who.",
+            "One row per interaction or graded practice answer (kind `attempt`: its card, right or wrong, the "
+            "answer given and the mistake tags), oldest first; times in UTC. No Discord ids: users are left "
+            "out or appear as pseudonyms, so the file says what the class asked and got wrong, not who.",
         ),
         fields=(AnswerField("Columns", ", ".join(harmless(column, 40) for column in columns) or "—"),),
         footer="UTF-8 CSV; cells that look like formulas start with ' so a spreadsheet shows them as text.",
@@ -273,7 +325,10 @@ async def stats_export(store: LogStore, guild: str, days: int | None = None) -> 
 
 def export_description(days: int) -> str:
     """The attachment's description (alt text) for the exported file."""
-    return f"The interaction log of this server, last {_count(days, 'day')}, as CSV (one row per interaction)."
+    return (
+        f"The interaction log of this server, last {_count(days, 'day')}, as CSV "
+        "(one row per interaction or graded practice answer)."
+    )
 
 
 # --- /stats logging ---------------------------------------------------------------------------
@@ -300,45 +355,81 @@ async def set_logging(store: LogStore, guild: str, on: bool) -> Answer:
 # --- /privacy --------------------------------------------------------------------------------
 
 
+async def _kept(store: LogStore, pseudonym: str) -> tuple[list[LogRow], StudentHistory]:
+    return await store.rows_for(pseudonym), await store.history(pseudonym)
+
+
+def _kept_words(rows: int, history: StudentHistory) -> str:
+    """ "3 interactions, 5 graded answers and 2 practice cards": what a forget erases."""
+    parts = [
+        _count(number, noun)
+        for number, noun in (
+            (rows, "interaction"),
+            (len(history.attempts), "graded answer"),
+            (len(history.cards), "practice card"),
+        )
+        if number
+    ]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+
+
+def _practice_field(history: StudentHistory) -> AnswerField:
+    topics = {state.topic for state in history.cards.values()} | {attempt.topic for attempt in history.attempts}
+    cards = _count(len(history.cards), "card")
+    text = (
+        f"{cards} in {_count(len(topics), 'topic')} (kept until you erase them), "
+        f"{_count(len(history.attempts), 'graded answer')} (deleted after the retention period). "
+        "See them with /progress show."
+    )
+    return AnswerField("Practice", text)
+
+
 async def privacy_show(store: LogStore, pseudonym: str) -> Answer:
-    """``/privacy show``: what is kept about this user, and why."""
-    rows = await store.rows_for(pseudonym)
-    if not rows:
+    """``/privacy show``: what is kept about this user (interactions and practice), and why."""
+    rows, history = await _kept(store, pseudonym)
+    practice = bool(history.cards or history.attempts)
+    if not rows and not practice:
         return Answer(
             command="privacy",
             title="What this bot keeps about you",
             headline="Nothing: no interaction of yours is stored.",
-            lines=(PRIVACY_SENTENCE,),
+            lines=(PRIVACY_SENTENCE, PRACTICE_SENTENCE),
         )
-    moments = sorted(row.at for row in rows)
+    moments = sorted([row.at for row in rows] + [attempt.at for attempt in history.attempts])
     commands = Counter(row.command for row in rows)
-    places = {row.guild for row in rows}
+    places = {row.guild for row in rows} | {attempt.guild for attempt in history.attempts}
     servers = _count(len(places - {None}), "server")
     where = {
         (True, False): servers,
         (False, True): "direct messages only",
         (True, True): f"{servers} and direct messages",
+        (False, False): "—",
     }
     listed = ", ".join(f"/{harmless(name, 40)} {n:,}" for name, n in commands.most_common(LISTED))
     if len(commands) > LISTED:
         listed += f", and {len(commands) - LISTED} more"
+    fields = [AnswerField("Commands", listed)] if rows else []
+    if practice:
+        fields.append(_practice_field(history))
+    if moments:
+        fields.append(AnswerField("Where", where[bool(places - {None}), None in places]))
+        headline = f"{_kept_words(len(rows), history)} of yours, from {moments[0]:%Y-%m-%d} to {moments[-1]:%Y-%m-%d}."
+    else:
+        headline = f"{_kept_words(len(rows), history)} of yours."
+    fields.append(AnswerField("Erase it", "/privacy forget erases every row and your progress, after you confirm."))
     return Answer(
         command="privacy",
         title="What this bot keeps about you",
-        headline=f"{_count(len(rows), 'interaction')} of yours, from {moments[0]:%Y-%m-%d} to {moments[-1]:%Y-%m-%d}.",
-        lines=(PRIVACY_SENTENCE,),
-        fields=(
-            AnswerField("Commands", listed),
-            AnswerField("Where", where[bool(places - {None}), None in places]),
-            AnswerField("Erase it", "/privacy forget erases every row, after you confirm."),
-        ),
+        headline=headline[0].upper() + headline[1:],
+        lines=(PRIVACY_SENTENCE, PRACTICE_SENTENCE) if practice else (PRIVACY_SENTENCE,),
+        fields=tuple(fields),
     )
 
 
 async def forget_prompt(store: LogStore, pseudonym: str) -> tuple[Answer, bool]:
     """What ``/privacy forget`` asks before erasing; False when there is nothing to erase."""
-    count = len(await store.rows_for(pseudonym))
-    if count == 0:
+    rows, history = await _kept(store, pseudonym)
+    if not rows and not history.cards and not history.attempts:
         return (
             Answer(
                 command="privacy",
@@ -351,9 +442,9 @@ async def forget_prompt(store: LogStore, pseudonym: str) -> tuple[Answer, bool]:
         Answer(
             command="privacy",
             title="Forget my data",
-            headline=f"Erase the {_count(count, 'interaction')} this bot keeps about you?",
+            headline=f"Erase the {_kept_words(len(rows), history)} this bot keeps about you?",
             lines=(
-                "This cannot be undone. Instructors' counts lose your rows too.",
+                "This cannot be undone. Instructors' counts lose your rows too, and your practice starts afresh.",
                 "Commands you use afterwards are logged as before; you can forget again any time.",
             ),
         ),
@@ -363,9 +454,10 @@ async def forget_prompt(store: LogStore, pseudonym: str) -> tuple[Answer, bool]:
 
 async def privacy_forget(store: LogStore, pseudonym: str) -> Answer:
     """``/privacy forget``, once confirmed: erase every row of this pseudonym."""
+    rows, history = await _kept(store, pseudonym)
     erased = await store.forget(pseudonym)
     headline = (
-        f"Erased {_count(erased, 'interaction')} kept about you."
+        f"Erased {_kept_words(len(rows), history) or _count(erased, 'row')} kept about you."
         if erased
         else "Nothing to erase: no interaction of yours was stored."
     )

@@ -30,11 +30,14 @@ from bot.answers import Answer, Services
 from bot.app.bot import TutorBot
 from bot.app.cooldowns import MemoryCooldowns
 from bot.app.recording import Recorder
+from bot.log import SqliteStore
 from bot.log.api import DayCount, LogRow, LogStore, Stats
 from bot.physiology import InputError
 from bot.render import limits
 from bot.render.discord import render_messages
 from bot.render.terminal import render_text
+from bot.tutoring.memory import MemoryProgress
+from bot.tutoring.scheduling import Attempt, review_attempt
 from cogs.privacy import CANCEL_ID, FORGET_ID, NOT_SET_UP, CancelButton, ForgetButton
 
 GUILD = "777888999000111222"
@@ -47,10 +50,12 @@ NASTY = "@everyone **free** <@123> [click](https://evil.example) ||spoiler|| `co
 # --- a fake store that follows bot/log/api.py ---------------------------------------------------
 
 
-class FakeStore:
-    """In memory; ``now`` fixes the clock so that ``days`` windows are deterministic."""
+class FakeStore(MemoryProgress):
+    """In memory; ``now`` fixes the clock so that ``days`` windows are deterministic. Practice
+    progress is the terminal's memory store (record_attempt, history, save_card)."""
 
     def __init__(self, rows: list[LogRow] | None = None, *, unwritten: int = 0, now: dt.datetime = NOW) -> None:
+        super().__init__()
         self.rows: list[LogRow] = list(rows or [])
         self.unwritten = unwritten
         self.now = now
@@ -112,7 +117,7 @@ class FakeStore:
     async def forget(self, user: str) -> int:
         before = len(self.rows)
         self.rows = [row for row in self.rows if row.user != user]
-        return before - len(self.rows)
+        return before - len(self.rows) + await super().forget(user)
 
     async def purge(self, before: dt.datetime) -> int:
         kept = [row for row in self.rows if row.at >= before]
@@ -379,6 +384,134 @@ async def test_privacy_forget_erases_only_that_pseudonym_and_counts() -> None:
     again = await instructor.privacy_forget(store, "p-7")
     assert again.headline.startswith("Nothing to erase")
     assert (await instructor.forget_prompt(store, "p-7"))[1] is False
+
+
+# --- practice: /stats, /stats export, /privacy ------------------------------------------------------
+
+
+def graded(n: int, user: str, card: str, correct: bool, *tags: str, days_ago: float = 0) -> Attempt:
+    return Attempt(
+        id=f"attempt-{n}",
+        at=NOW - dt.timedelta(days=days_ago),
+        user=user,
+        guild=GUILD,
+        card=card,
+        topic="leak-channels" if card.startswith("concept:") else "nernst-equation",
+        kind="concept" if card.startswith("concept:") else "numeric",
+        problem=None,
+        given="-130 mV",
+        correct=correct,
+        mistakes=tags,
+    )
+
+
+async def practised(store: Any, *attempts: Attempt) -> None:
+    for attempt in attempts:
+        history = await store.history(attempt.user)
+        await store.record_attempt(attempt)
+        await store.save_card(attempt.user, review_attempt(history, attempt))
+
+
+async def test_stats_show_names_the_most_missed_questions_and_the_commonest_mistakes() -> None:
+    stats = Stats(
+        days=30,
+        total=12,
+        by_command={"quiz": 12},
+        by_day=[DayCount(TODAY, "quiz", 12)],
+        top_topics=[],
+        unanswered=[],
+        errors={},
+        unwritten=0,
+        attempts=12,
+        missed=[("nernst:Ca", 5, 7), ("concept:leak-channels:1", 2, 3), ("ghk:3", 1, 2)],
+        mistakes=[("valence-ignored", 4), ("log10-without-2.303", 2), ("sign-flipped", 1)],
+    )
+    answer = instructor.stats_answer(stats, today=TODAY)
+    fields = {field.name: field.value for field in answer.fields}
+    assert fields["Most missed questions (12 graded answers)"].splitlines() == [
+        "Nernst Ca (numeric): 5 of 7 wrong",
+        "leak-channels, concept question 2: 2 of 3 wrong",
+        "GHK 3 (numeric): 1 of 2 wrong",
+    ]
+    assert fields["Commonest mistakes (by tag)"] == "valence-ignored 4 · log10-without-2.303 2 · sign-flipped 1"
+    assert_fits_discord(answer)
+    quiet = instructor.stats_answer(replace(stats, missed=[], mistakes=[]), today=TODAY)
+    assert {field.name: field.value for field in quiet.fields}["Practice"] == "12 graded answers, none wrong."
+    none = instructor.stats_answer(replace(stats, attempts=0, missed=[], mistakes=[]), today=TODAY)
+    assert not any(field.name.startswith(("Most missed", "Practice", "Commonest")) for field in none.fields)
+
+
+def test_card_labels_are_readable_and_harmless() -> None:
+    assert instructor.card_label("nernst:K") == "Nernst K (numeric)"
+    assert instructor.card_label("whatif") == "What-if (numeric)"
+    assert instructor.card_label("concept:resting-membrane-potential:0") == (
+        "resting-membrane-potential, concept question 1"
+    )
+    assert "@" not in instructor.card_label("@everyone")
+
+
+async def test_stats_and_export_from_the_database_include_attempts(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "log.db")
+    await store.open()
+    try:
+        now = dt.datetime.now(dt.UTC)  # stats_show reads the real clock's last 30 days
+        await store.write([replace(row(1, "quiz", user="p-7"), at=now)])
+        attempts = (
+            graded(1, "p-7", "nernst:Ca", False, "valence-ignored"),
+            graded(2, "p-8", "nernst:Ca", False, "valence-ignored", "rule-of-60"),
+            graded(3, "p-8", "concept:leak-channels:0", True),
+        )
+        await practised(store, *(replace(attempt, at=now) for attempt in attempts))
+        answer = await instructor.stats_show(store, GUILD, 30, today=TODAY)
+        fields = {field.name: field.value for field in answer.fields}
+        assert fields["Most missed questions (3 graded answers)"] == "Nernst Ca (numeric): 2 of 2 wrong"
+        assert fields["Commonest mistakes (by tag)"] == "valence-ignored 2 · rule-of-60 1"
+        export, data = await instructor.stats_export(store, GUILD, 30)
+        assert export.headline == "4 rows (1 interaction, 3 graded answers) from the last 30 days, in interactions.csv."
+        records = list(csv.DictReader(io.StringIO(data.decode(instructor.CSV_ENCODING))))
+        assert [record["kind"] for record in records].count("attempt") == 3
+        assert {record["mistakes"] for record in records if record["kind"] == "attempt"} == {
+            "valence-ignored",
+            "valence-ignored rule-of-60",
+            "",
+        }
+        assert all("p-7" not in value and "p-8" not in value for record in records for value in record.values())
+    finally:
+        await store.close()
+
+
+async def test_privacy_show_lists_the_progress_kept_and_forget_erases_it() -> None:
+    store = FakeStore([row(1, "quiz", days_ago=3, user="p-7"), row(2, "quiz", user="p-8")])
+    await practised(
+        store,
+        graded(1, "p-7", "nernst:Ca", False, "valence-ignored", days_ago=3),
+        graded(2, "p-7", "concept:leak-channels:0", True, days_ago=1),
+        graded(3, "p-8", "nernst:K", True),
+    )
+    shown = await instructor.privacy_show(store, "p-7")
+    first, last = NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=1)
+    assert shown.headline == (
+        f"1 interaction, 2 graded answers and 2 practice cards of yours, from {first:%Y-%m-%d} to {last:%Y-%m-%d}."
+    )
+    fields = {field.name: field.value for field in shown.fields}
+    assert fields["Practice"].startswith("2 cards in 2 topics (kept until you erase them), 2 graded answers")
+    assert instructor.PRACTICE_SENTENCE in shown.lines
+    assert_fits_discord(shown)
+    prompt, anything = await instructor.forget_prompt(store, "p-7")
+    assert anything and "2 graded answers" in prompt.headline
+    erased = await instructor.privacy_forget(store, "p-7")
+    assert erased.headline == "Erased 1 interaction, 2 graded answers and 2 practice cards kept about you."
+    assert (await instructor.forget_prompt(store, "p-7"))[1] is False
+    assert len((await store.history("p-8")).attempts) == 1  # another student's practice stays
+
+
+async def test_practice_alone_is_shown_and_erasable() -> None:
+    """Attempts from a DM with no interaction row left (e.g. purged): still listed, still erased."""
+    store = FakeStore()
+    await practised(store, graded(1, "p-7", "nernst:K", True))
+    await store.purge(NOW + dt.timedelta(days=1))  # FakeStore's purge: interactions only
+    assert (await instructor.privacy_show(store, "p-7")).headline.startswith("1 graded answer and 1 practice card")
+    assert (await instructor.privacy_forget(store, "p-7")).headline.startswith("Erased 1 graded answer")
 
 
 # --- the cogs -----------------------------------------------------------------------------------
