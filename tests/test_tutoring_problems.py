@@ -340,3 +340,28 @@ def _tags_offered(families: tuple[str, ...], seeds: range) -> set[str]:
 
 def test_every_tag_is_offered_somewhere() -> None:
     assert _tags_offered(FAMILIES, range(200)) == set(TAGS)
+
+
+def test_inputs_with_too_few_distinct_mistakes_are_redrawn_from_the_same_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.tutoring.problems as problems
+
+    draws: list[str] = []
+    original = problems._draft
+
+    def counting(family: str, rng: object) -> object:
+        draws.append(family)
+        return original(family, rng)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(problems, "_draft", counting)
+    redrawn = []
+    for seed in range(100):
+        draws.clear()
+        problem = generate("whatif:hyponatremia", seed)  # a small change: some cells give < 3 apart
+        if len(draws) > 1:
+            redrawn.append(seed)
+            _check_problem(problem)
+    assert redrawn, "some seed needs a second draw"
+    monkeypatch.undo()
+    assert all(generate("whatif:hyponatremia", seed) == generate("whatif:hyponatremia", seed) for seed in redrawn)
