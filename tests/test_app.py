@@ -34,7 +34,15 @@ from bot.commands import COMMANDS, CommandSpec, OptionType, Request, decode_requ
 from bot.physiology import InputError
 from bot.render.discord import OutgoingMessage
 
-EXPECTED_EXTENSIONS = ["cogs.calculator", "cogs.instructors", "cogs.knowledge", "cogs.meta", "cogs.privacy"]
+EXPECTED_EXTENSIONS = [
+    "cogs.calculator",
+    "cogs.instructors",
+    "cogs.knowledge",
+    "cogs.meta",
+    "cogs.practice",
+    "cogs.privacy",
+    "cogs.progress",
+]
 CUSTOM_ID = 100  # design.md: Discord's limits
 BUTTON_LABEL = 80
 
@@ -93,7 +101,9 @@ async def test_setup_hook_loads_every_extension_once_and_exactly_the_declared_co
         "Instructors",
         "Knowledge",
         "Meta",
+        "Practice",
         "Privacy",
+        "Progress",
     }
 
 

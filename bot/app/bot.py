@@ -10,14 +10,15 @@ import gc
 import logging
 import pkgutil
 import time
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot.answers import Answer, Services, answer
+from bot.answers import Answer, Services, answer, cacheable
 from bot.app.answer_cache import AnswerCache, MemoryAnswerCache
 from bot.app.cooldowns import Cooldown, CooldownStore
 from bot.app.health import HealthFile
@@ -27,6 +28,9 @@ from bot.commands import Request, decode_request, encode_request
 from bot.physiology import InputError
 from bot.render.discord import OutgoingMessage, render_messages
 from bot.render.figures import FigureService
+
+if TYPE_CHECKING:  # the scheduler imports fsrs: not at start-up
+    from bot.tutoring.scheduling import StudentHistory
 
 log = logging.getLogger(__name__)
 
@@ -163,20 +167,25 @@ class TutorBot(commands.Bot):
 
         return check
 
-    async def deliver(self, interaction: discord.Interaction, request: Request, *, private: bool) -> Answer:
-        """Answer ``request`` and send it; private answers carry a share button.
+    async def deliver(
+        self, interaction: discord.Interaction, request: Request, *, private: bool, shareable: bool = True
+    ) -> Answer:
+        """Answer ``request`` and send it; private answers carry a share button (unless not
+        ``shareable``: an answer built from the student's own history, which a share could not rebuild).
 
         Text answers go at once. An answer with figures is deferred first ("thinking…"),
         its figures are drawn off the event loop, and it follows up: a figure that fails
         or times out leaves the text answer intact, with a short line saying so.
         """
-        cached = self.answers.get(request)
+        reusable = cacheable(request)  # never /quiz, /check, /progress: the student's own answers
+        cached = self.answers.get(request) if reusable else None
         if cached is None:
             result = answer(request, self.services)
             cached = (result, [] if result.figures else render_messages(result))
-            self.answers.put(request, cached)
+            if reusable:
+                self.answers.put(request, cached)
         result, messages = cached
-        view = share_view(encode_request(request)) if private and not result.error else None
+        view = share_view(encode_request(request)) if private and shareable and not result.error else None
         ephemeral = private or result.error
         if result.figures:
             await defer_thinking(interaction, ephemeral=ephemeral)
@@ -184,10 +193,13 @@ class TutorBot(commands.Bot):
         await send_messages(interaction, messages, ephemeral=ephemeral, view=view)
         return result
 
-    async def respond(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
-        """The handler behind every generated slash command; logged once the reply is out."""
+    async def respond(
+        self, interaction: discord.Interaction, options: dict[str, Any], *, history: StudentHistory | None = None
+    ) -> None:
+        """The handler behind every generated slash command; logged once the reply is out.
+        ``history`` is the student's practice record, which the practice cogs load first."""
         private = bool(options.get("private", False))
-        request = request_from(interaction, options)
+        request = replace(request_from(interaction, options), history=history)
         result: Answer | None = None
         try:
             result = await self.deliver(interaction, request, private=private)

@@ -472,6 +472,15 @@ class MessageRecord:
 
         return walk(self.components)
 
+    def rewrite_custom_id(self, old: str, new: str) -> None:
+        """Change one component's custom_id in place: the message as an older (or broken) build of
+        the bot would have sent it, for tests of what the current build does with such a press.
+        Discord itself never changes a custom_id; a press still needs it to be on the message."""
+        component = self.find_component(old)
+        if component is None:
+            raise KeyError(f"message {self.id} has no component {old!r}")
+        component["custom_id"] = new
+
     def payload(self) -> dict[str, Any]:
         """Discord's message object (what REST answers and what a component interaction carries)."""
         data: dict[str, Any] = {
