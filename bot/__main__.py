@@ -26,8 +26,10 @@ from bot import __version__
 
 if TYPE_CHECKING:  # imported where they are used: --version and --help load none of them
     from bot.answers import Answer
+    from bot.answers.model import QuizView
     from bot.log.api import LogStore
     from bot.settings import Settings
+    from bot.tutoring.scheduling import StudentHistory
 
 T = TypeVar("T")
 
@@ -50,9 +52,16 @@ DEMO_TOUR: tuple[tuple[str, str], ...] = (
 )
 
 
-def answer_text(text: str) -> Answer:
-    """Parse and answer one line of terminal input; bad input becomes an error answer."""
+def answer_text(text: str, *, seed: int | None = None, history: StudentHistory | None = None) -> Answer:
+    """Parse and answer one line of terminal input; bad input becomes an error answer.
+
+    ``seed`` chooses a /quiz question (the same seed, the same question: ``ask --seed 7``);
+    ``history`` is the console session's practice, which /quiz and /progress show read.
+    """
+    from dataclasses import replace
+
     from bot.answers import Answer, answer
+    from bot.answers.practice import PERSONAL, SEED_OPTION
     from bot.commands import parse_invocation
     from bot.physiology import InputError
 
@@ -60,6 +69,10 @@ def answer_text(text: str) -> Answer:
         request = parse_invocation(text)
     except InputError as error:
         return Answer(command="", title="That input can't be used", headline=str(error), error=True)
+    if request.command == "quiz" and seed is not None:
+        request = replace(request, options={**request.options, SEED_OPTION: seed})
+    if request.command in PERSONAL:
+        request = replace(request, history=history)
     return answer(request)
 
 
@@ -74,7 +87,7 @@ def _print_answer(result: Answer, as_json: bool) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    result = answer_text(" ".join(args.command))
+    result = answer_text(" ".join(args.command), seed=args.seed)
     status = _print_answer(result, args.json)
     if result.error or not result.figures:
         return status
@@ -155,18 +168,59 @@ def _save_history(path: Path | None) -> None:
 
 CONSOLE_HELP = (
     "Type a command as you would in Discord, e.g. /nernst ion:K inside:140 outside:5\n"
+    "  /quiz           a practice question: answer it on the next line (b, or -89.1 mV)\n"
     "  help            list the commands\n"
     "  help COMMAND    one command's options (e.g. help nernst)\n"
     "  quit            leave (or Ctrl-D)"
 )
 
 
-def console_line(line: str) -> str | None:
-    """The console's reply to one line, or None to quit."""
+class ConsoleSession:
+    """What the console remembers between lines: the /quiz question waiting for its reply, and
+    this session's practice (nothing is written to disk), which the next /quiz and /progress
+    show read. ``seed`` makes a session's questions repeatable (tests); else each is fresh."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        from bot.tutoring.scheduling import StudentHistory
+
+        self.pending: QuizView | None = None
+        self.history = StudentHistory()
+        self._seed = seed
+
+    def answer(self, text: str) -> Answer:
+        """A command, with this session's history; a /quiz question becomes the pending one."""
+        seed = None if self._seed is None else self._seed + len(self.history.attempts)
+        result = answer_text(text, seed=seed, history=self.history)
+        if result.quiz is not None and result.verdict is None and not result.error:
+            self.pending = result.quiz
+        return result
+
+    def grade(self, text: str) -> Answer:
+        """The line after a question graded; a reply that cannot be read keeps the question."""
+        import datetime as dt
+        import uuid
+
+        from bot.answers import grade_reply
+        from bot.answers.practice import attempt_of
+
+        assert self.pending is not None
+        result = grade_reply(self.pending, text)
+        if result.error:
+            return result
+        self.pending = None
+        attempt = attempt_of(result, text, attempt_id=uuid.uuid4().hex, at=dt.datetime.now(dt.UTC), user="console")
+        self.history, _ = self.history.after(attempt)
+        return result
+
+
+def console_line(line: str, session: ConsoleSession | None = None) -> str | None:
+    """The console's reply to one line, or None to quit. After a /quiz question, a line that
+    is not a command (``b``, ``-89.1 mV``) is its reply, graded."""
     from bot.answers import answer
     from bot.commands import COMMANDS, Request
     from bot.render.terminal import render_text
 
+    session = session or ConsoleSession()
     text = line.strip()
     if not text:
         return ""
@@ -179,7 +233,9 @@ def console_line(line: str) -> str | None:
             return f"error: no command /{topic}; the commands are {', '.join(COMMANDS)}."
         request = Request("help", {"command": topic} if topic else {})
         return CONSOLE_HELP + "\n\n" + render_text(answer(request))
-    return render_text(answer_text(text))
+    if session.pending is not None and not text.startswith("/"):
+        return render_text(session.grade(text))
+    return render_text(session.answer(text))
 
 
 def cmd_console(_: argparse.Namespace) -> int:
@@ -187,6 +243,7 @@ def cmd_console(_: argparse.Namespace) -> int:
 
     warm_up()
     history = _enable_history()
+    session = ConsoleSession()
     print(f"membrane-tutor {__version__} console. {CONSOLE_HELP.splitlines()[0]}\nType help for more, quit to leave.")
     try:
         while True:
@@ -198,7 +255,7 @@ def cmd_console(_: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print()
                 continue
-            reply = console_line(line)
+            reply = console_line(line, session)
             if reply is None:
                 return EXIT_OK
             if reply:
@@ -218,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help='answer one command, e.g. ask "/nernst ion:K inside:140 outside:5"')
     ask.add_argument("command", nargs="+", help="the command as typed in Discord")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (schemas/answer.v1.json)")
+    ask.add_argument(
+        "--seed",
+        type=_seed,
+        metavar="N",
+        help="choose the /quiz question (0 to 4294967295; the same seed asks the same question)",
+    )
     ask.add_argument(
         "--out",
         type=Path,
@@ -272,6 +335,17 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--db", type=Path, metavar="PATH", help="the interaction log (default: TUTOR_DB)")
     backup.set_defaults(handler=cmd_db_backup)
     return parser
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number 0 … 2³² − 1 (the bound of bot.answers.practice.SEED_LIMIT)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {2**32 - 1}, not {value}")
+    return value
 
 
 def log_level(name: str) -> int | None:

@@ -32,6 +32,7 @@ from bot.answers.model import (
     Answer,
     AnswerField,
     Figure,
+    QuizView,
     line_fields,
     millivolts,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "cacheable",
     "engine_value",
     "error_answer",
+    "grade_reply",
     "help_answer",
     "line_fields",
     "millivolts",
@@ -93,8 +95,10 @@ class Services:
 
 def _progress_show(request: Request) -> Answer:
     """/progress show from the student's history (bot/answers/progress.py, imported when asked)."""
-    from bot.answers.progress import progress_answer
-
+    try:
+        from bot.answers.progress import progress_answer
+    except ImportError:  # part C's module not in this checkout yet
+        raise InputError("/progress show is not available yet.") from None
     return progress_answer(request)
 
 
@@ -160,6 +164,15 @@ def _needs_services(request: Request) -> bool:
     return request.command in NEEDS_SERVICES or (
         request.command == "help" and request.options.get("command") == LISTS_TOPICS
     )
+
+
+def grade_reply(quiz: QuizView, reply: str, services: Services | None = None) -> Answer:
+    """A reply to a /quiz question (a letter, or a typed number with its unit) graded; bad
+    input becomes an error answer that says what to type, never an exception."""
+    try:
+        return practice.reply_answer(quiz, reply, (services or _default_services()).knowledge)
+    except InputError as error:
+        return error_answer("quiz", error)
 
 
 @cache

@@ -31,12 +31,13 @@ from bot.answers.calculator import nernst_answer, restpot, whatif_answer
 from bot.answers.model import Answer, AnswerField, ChoiceView, Figure, QuizView, VerdictView, millivolts
 from bot.commands import ANSWER_LIMIT, Request, shown
 from bot.physiology import InputError
-from bot.tutoring import concepts, grading, problems
+from bot.tutoring import grading, problems
 from bot.tutoring.mistakes import CATALOGUE
 
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
-    from bot.tutoring.scheduling import StudentHistory
+    from bot.tutoring.concepts import ConceptCard
+    from bot.tutoring.scheduling import Attempt, StudentHistory
 
 SEED_OPTION: Final = "seed"
 SEED_LIMIT: Final = 2**32
@@ -84,6 +85,8 @@ class _Pool:
 
 def _pool(knowledge: KnowledgeBase, topic: str | None, kind: str) -> _Pool:
     """Every card of ``kind`` (numeric, concept, any) on ``topic`` (a slug) or on every topic."""
+    from bot.tutoring import concepts  # the knowledge base's parser: only when a question is asked
+
     slugs = [topic] if topic is not None else sorted(t.slug for t in knowledge)
     by_topic: dict[str, tuple[str, ...]] = {}
     for slug in slugs:
@@ -140,7 +143,7 @@ def _numeric_view(card: str, seed: int) -> QuizView:
     )
 
 
-def _concept_view(found: concepts.ConceptCard, seed: int) -> QuizView:
+def _concept_view(found: ConceptCard, seed: int) -> QuizView:
     question = found.question
     choices = tuple(
         ChoiceView(LETTERS[index], text, None, index == question.answer) for index, text in enumerate(question.options)
@@ -151,6 +154,8 @@ def _concept_view(found: concepts.ConceptCard, seed: int) -> QuizView:
 def question_view(card: str, seed: int, knowledge: KnowledgeBase) -> QuizView:
     """The question a card and a seed stand for; InputError when the card is garbled or gone
     (a forged custom_id, or a topic edited since): the caller then offers a new question."""
+    from bot.tutoring import concepts  # the knowledge base's parser: only when a question is asked
+
     if card in problems.FAMILIES:
         return _numeric_view(card, seed)
     found = concepts.lookup(knowledge, card)
@@ -282,6 +287,8 @@ def _choice(view: QuizView, letter: str) -> ChoiceView:
 def choice_answer(view: QuizView, letter: str, knowledge: KnowledgeBase | None) -> Answer:
     """A chosen letter graded: right or wrong, the mistake it stands for (or, for a concept
     question, the why of the option chosen and of the right one), the derivation, what to read."""
+    from bot.tutoring import concepts  # the knowledge base's parser: only when a question is asked
+
     chosen = _choice(view, letter)
     right = next(choice for choice in view.choices if choice.correct)
     verdict = "right" if chosen.correct else "wrong"
@@ -389,4 +396,30 @@ def check_answer(request: Request) -> Answer:
         headline=_check_headline(result, derivation.headline),
         topic=topic,
         figures=_derivation(command, options, "plot").figures if plot else (),
+    )
+
+
+def attempt_of(
+    graded: Answer, given: str, *, attempt_id: str, at: datetime, user: str, guild: str | None = None
+) -> Attempt:
+    """The attempt a graded reply to a question records (part C's storage rates it with FSRS):
+    the card, its topic, the problem's request, the letter or text given, right or wrong, and
+    the mistakes named. ValueError for an answer that graded no question (/check, an error)."""
+    from bot.tutoring.scheduling import Attempt
+
+    view, verdict = graded.quiz, graded.verdict
+    if view is None or verdict is None:
+        raise ValueError("only a graded reply to a /quiz question is an attempt")
+    return Attempt(
+        id=attempt_id,
+        at=at,
+        user=user,
+        guild=guild,
+        card=view.card,
+        topic=view.topic,
+        kind="concept" if view.problem is None else "numeric",
+        problem=view.problem,
+        given=" ".join(given.split())[:ANSWER_LIMIT],
+        correct=verdict.verdict == "right",
+        mistakes=verdict.mistakes,
     )
