@@ -196,21 +196,11 @@ def stats_answer(stats: Stats, *, logging_on: bool = True, today: dt.date | None
     )
 
 
-_FAMILIES: Final = {"nernst": "Nernst", "ghk": "GHK", "whatif": "What-if"}
-
-
 def card_label(card: str) -> str:
-    """A card id as an instructor reads it: ``nernst:Ca`` → "Nernst Ca (numeric)",
-    ``concept:leak-channels:1`` → "leak-channels, concept question 2"."""
-    kind, _, rest = card.partition(":")
-    if kind == "concept":
-        topic, _, index = rest.rpartition(":")
-        if topic and index.isdigit():
-            return f"{harmless(topic, 60)}, concept question {int(index) + 1}"
-    if kind in _FAMILIES:
-        detail = f" {harmless(rest, 20)}" if rest else ""
-        return f"{_FAMILIES[kind]}{detail} (numeric)"
-    return harmless(card, 60)
+    """A card id as an instructor reads it (``nernst:Ca`` → "Nernst Ca (numeric)"), made harmless."""
+    from bot.tutoring.scheduling import describe_card  # the scheduler (fsrs) only when practice is shown
+
+    return harmless(describe_card(card), 80)
 
 
 def practice_fields(stats: Stats) -> list[AnswerField]:

@@ -623,7 +623,35 @@ def _draw_equation(fig: Any, p: dict[str, Any]) -> None:
     fig.set_size_inches(WIDTH_PX / DPI, math.ceil(box.height + 2 * pad) / DPI)
 
 
+PROGRESS_BARS: Final = "progress-bars"  # bot.answers.progress.PROGRESS_BARS (that module loads the scheduler)
+_LEVEL_NAMES: Final = ("new", "learning", "familiar", "mastered")
+
+
+def _draw_progress_bars(fig: Any, p: dict[str, Any]) -> None:
+    """/progress show: one bar per topic, its length the level (0 new … 3 mastered), the share
+    of right answers written beside it. As tall as the topics need."""
+    bars = list(p["bars"])
+    rows = max(1, len(bars))
+    height = 110 + 46 * rows
+    fig.set_size_inches(WIDTH_PX / DPI, height / DPI)
+    _header(fig, "Your mastery by topic", "new · learning · familiar · mastered (FSRS)")
+    ax = fig.add_axes((0.34, 36 / height, 0.52, (height - 110) / height))
+    _style(ax)
+    colours = (MUTED, ORANGE, BLUE, BLACK)
+    for row, (slug, level, attempts, correct) in enumerate(bars):
+        y = rows - 1 - row
+        ax.barh(y, max(level, 0.06), height=0.62, color=colours[level], edgecolor=INK, linewidth=1.0)
+        ax.text(-0.08, y, slug, ha="right", va="center", fontsize=TEXT_PT, color=INK)
+        share = f"{correct}/{attempts} right" if attempts else _LEVEL_NAMES[level]
+        ax.text(max(level, 0.06) + 0.06, y, share, ha="left", va="center", fontsize=TEXT_PT - 2, color=INK)
+    ax.set_xlim(0, 3.9)
+    ax.set_ylim(-0.6, rows - 0.4)
+    ax.set_xticks(range(4), list(_LEVEL_NAMES), fontsize=TEXT_PT - 3, color=INK)
+    ax.set_yticks([])
+
+
 _DRAWERS: Final[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
+    PROGRESS_BARS: _draw_progress_bars,
     VM_VERSUS_K_OUT: _draw_vm_versus_k_out,
     NERNST_VERSUS_RATIO: _draw_nernst_versus_ratio,
     POTENTIAL_LINE: _draw_potential_line,

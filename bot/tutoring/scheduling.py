@@ -144,6 +144,22 @@ class StudentHistory:
         return StudentHistory({**self.cards, attempt.card: state}, attempts), state
 
 
+_FAMILIES: Final = {"nernst": "Nernst", "ghk": "GHK", "whatif": "What-if"}
+
+
+def describe_card(card: str) -> str:
+    """A card id as people read it: ``nernst:Ca`` → "Nernst Ca (numeric)",
+    ``concept:leak-channels:1`` → "leak-channels, concept question 2"."""
+    kind, _, rest = card.partition(":")
+    if kind == "concept":
+        topic, _, index = rest.rpartition(":")
+        if topic and index.isdigit():
+            return f"{topic}, concept question {int(index) + 1}"
+    if kind in _FAMILIES:
+        return f"{_FAMILIES[kind]}{' ' + rest if rest else ''} (numeric)"
+    return card
+
+
 def rating_for(correct: bool, wrong_earlier_today: bool) -> Rating:
     """wrong → Again; right after a wrong on the same card the same UTC day → Hard; right → Good."""
     if not correct:
