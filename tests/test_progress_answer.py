@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from helpers import assert_valid_answer_json
+
 from bot.answers.progress import PROGRESS_BARS, progress_answer
 from bot.commands import Request
 from bot.render.discord import render_messages
@@ -41,6 +43,7 @@ def test_progress_shows_levels_accuracy_due_and_streak() -> None:
     now = history.cards["nernst:K"].last_review + dt.timedelta(hours=1, minutes=3)  # leak-channels not yet due
     answer = progress_answer(Request("progress show", history=history), now=now)
     data = answer.to_json()
+    assert_valid_answer_json(data)
     topics = {topic["slug"]: topic for topic in data["topics"]}
     assert topics["nernst-equation"] == {
         "slug": "nernst-equation",
@@ -79,6 +82,7 @@ def test_nothing_practised_yet_points_to_quiz() -> None:
     for history in (None, StudentHistory()):
         answer = progress_answer(Request("progress show", history=history), now=T0)
         data = answer.to_json()
+        assert_valid_answer_json(data)
         assert (data["topics"], data["due"], data["streak_days"]) == ([], [], 0)
         assert "/quiz" in answer.headline and answer.figures == ()
 
