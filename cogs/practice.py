@@ -290,23 +290,13 @@ class Practice(GeneratedCommands):
         quiz, verdict = result.quiz, result.verdict
         if parts is None or quiz is None or verdict is None:
             return
-        from bot.tutoring.scheduling import Attempt, review_attempt
+        from bot.tutoring.scheduling import review_attempt
 
         store, pseudonyms = parts
         user = pseudonyms.of(interaction.user.id)
-        attempt = Attempt(
-            id=uuid.uuid4().hex,
-            at=dt.datetime.now(dt.UTC),
-            user=user,
-            guild=str(interaction.guild_id) if interaction.guild_id else None,
-            card=quiz.card,
-            topic=quiz.topic,
-            kind="concept" if quiz.problem is None else "numeric",
-            problem=quiz.problem,
-            given=given,
-            correct=verdict.verdict == "right",
-            mistakes=tuple(verdict.mistakes),
-        )
+        guild = str(interaction.guild_id) if interaction.guild_id else None
+        now = dt.datetime.now(dt.UTC)
+        attempt = practice.attempt_of(result, given, attempt_id=uuid.uuid4().hex, at=now, user=user, guild=guild)
         try:
             state = review_attempt(await store.history(user), attempt)
             if await store.record_attempt(attempt):
