@@ -266,3 +266,71 @@ def test_steps_load_sympy_on_demand() -> None:
     """The other side of the test above: ``detail:steps`` imports the derivations (sympy)."""
     code, loaded = _modules_after_ask("/nernst ion:K detail:steps", ("sympy", "bot.physiology.derivation", "yaml"))
     assert (code, loaded) == (0, ["bot.physiology.derivation", "sympy"])
+
+
+# --- practice offline (issue 11) -------------------------------------------------------------
+
+
+def test_ask_quiz_with_a_seed_prints_the_question_and_lettered_options_the_same_each_time() -> None:
+    first = run_cli("ask", "/quiz topic:nernst-equation", "--seed", "7")
+    assert first.returncode == 0, first.stderr
+    _no_traceback(first.stdout, first.stderr)
+    lines = first.stdout.splitlines()
+    assert lines[0].startswith("Practice · ")
+    letters = [line[:3] for line in lines if line[:3] in ("A. ", "B. ", "C. ", "D. ", "E. ")]
+    assert letters == ["A. ", "B. ", "C. ", "D. "]
+    assert any("What is E_" in line for line in lines)
+    assert run_cli("ask", "/quiz topic:nernst-equation", "--seed", "7").stdout == first.stdout
+    printed = run_cli("ask", "--json", "--seed", "7", "/quiz topic:nernst-equation")
+    assert printed.returncode == 0 and printed.stderr == ""
+    data = json.loads(printed.stdout)
+    assert data["problem"]["command"] == "nernst" and data["topic"] == "nernst-equation"
+    assert [choice["letter"] for choice in data["choices"]] == ["A", "B", "C", "D"]
+    assert sum(choice["correct"] for choice in data["choices"]) == 1
+
+
+def test_ask_check_grades_in_one_line_and_as_json() -> None:
+    command = "/check nernst ion:K inside:140 outside:5 answer:-38.7mV"
+    done = run_cli("ask", command)
+    assert done.returncode == 0, done.stderr
+    assert "Not quite: you gave −38.7 mV; E_K = −89.1 mV" in done.stdout.splitlines()
+    assert "You used log₁₀ with RT/F: the 2.303 is missing." in done.stdout
+    data = json.loads(run_cli("ask", "--json", command).stdout)
+    assert (data["verdict"], data["mistakes"], data["given_mv"]) == ("wrong", ["log10-without-2.303"], -38.7)
+    bad = run_cli("ask", "/check nernst ion:K inside:140 outside:5 answer:12 mM")
+    assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "seven"])
+def test_a_bad_seed_exits_2_in_one_line(seed: str) -> None:
+    done = run_cli("ask", "/quiz", "--seed", seed)
+    assert done.returncode == 2 and "--seed" in done.stderr
+    _no_traceback(done.stderr)
+
+
+def test_the_console_grades_the_line_after_a_question(tmp_path: Path) -> None:
+    lines = [
+        "/quiz topic:nernst-equation kind:numeric",
+        "12 mM",  # not a potential: said so, the question still waits
+        "z",
+        "B",  # graded now
+        "/quiz kind:numeric topic:ghk-equation",
+        "-1000 mV",  # typed: graded like /check
+        "/quiz kind:concept topic:chloride",
+        "a",
+        "b",  # no question waits now: not a command
+    ]
+    env = cli_env(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"))
+    done = run_cli("console", input="\n".join(lines) + "\n", env=env)
+    assert done.returncode == 0, done.stderr
+    _no_traceback(done.stdout, done.stderr)
+    out = done.stdout
+    assert out.count("Practice · ") == 3
+    errors = [line for line in out.splitlines() if "error:" in line]
+    assert len(errors) == 3, errors  # 12 mM, z, and the last b
+    assert "mM" in errors[0] and "one of A, B, C, D" in errors[1]
+    replies = [line.removeprefix("tutor> ") for line in out.splitlines()]
+    graded = [line for line in replies if line.startswith(("Right", "Not quite"))]
+    assert len(graded) == 3 * 2  # title and headline of each graded reply
+    assert "Not quite: you gave −1000.0 mV" in out
+    assert out.count("Read: /explain topic:") == 3

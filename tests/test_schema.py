@@ -119,6 +119,7 @@ def _practice_requests(add: Any) -> None:
     add("check restpot", answer="-70 to -60 mV")  # a range: an error
     add("check restpot", k_in=-1.0, answer="-70 mV")  # the calculator's own refusal
     add("check")  # a group alone: an error
+    add("progress show")  # no history offline: nothing practised yet
 
 
 def _slugs() -> list[str]:
@@ -191,7 +192,7 @@ def test_the_request_set_covers_every_kind_of_answer() -> None:
     answers = [answer(request) for _, request in REQUESTS]
     kinds = {a.result.kind for a in answers if a.result is not None}
     assert kinds == {"nernst", "restpot", "whatif"}
-    assert {a.command for a in answers if not a.error} == set(HANDLERS) - {"progress show"}
+    assert {a.command for a in answers if not a.error} == set(HANDLERS)
     assert {a.verdict.verdict for a in answers if a.verdict is not None} == {"right", "wrong"}
     assert any(a.quiz and a.quiz.problem is None for a in answers) and any(a.quiz and a.quiz.problem for a in answers)
     assert any(a.error for a in answers) and any(a.steps for a in answers)
@@ -273,3 +274,64 @@ def test_answer_to_json_is_the_schemas_top_level() -> None:
 QUIZ_KEYS = ["problem", "question", "topic", "choices"]
 VERDICT_KEYS = ["verdict", "mistakes", "expected_mv", "given_mv"]
 PROGRESS_KEYS = ["topics", "due", "streak_days"]
+
+
+def _quiz_json() -> dict[str, Any]:
+    return answer(Request("quiz", {"topic": "nernst-equation", "seed": 7})).to_json()
+
+
+def _check_json() -> dict[str, Any]:
+    options = {"ion": "K", "inside": 140.0, "outside": 5.0, "answer": "-38.7 mV"}
+    return answer(Request("check nernst", options)).to_json()
+
+
+@pytest.mark.parametrize(
+    ("build", "mutate"),
+    [
+        pytest.param(_quiz_json, lambda d: d.pop("choices"), id="quiz without choices"),
+        pytest.param(_quiz_json, lambda d: d["choices"][0].update(letter="F"), id="letter F"),
+        pytest.param(_quiz_json, lambda d: d["choices"][0].update(hint="x"), id="extra choice key"),
+        pytest.param(_quiz_json, lambda d: d["choices"][0]["mistakes"].append("zombie"), id="unknown tag"),
+        pytest.param(_quiz_json, lambda d: d["choices"][0].update(text="x" * 77), id="option too long for a button"),
+        pytest.param(_quiz_json, lambda d: d["problem"].update(command="explain"), id="problem of no calculator"),
+        pytest.param(_quiz_json, lambda d: d["problem"]["options"].update(seed=7), id="problem option unknown"),
+        pytest.param(_quiz_json, lambda d: d.update(topics=[]), id="quiz with progress keys"),
+        pytest.param(_quiz_json, lambda d: d.update(verdict="right"), id="verdict alone"),
+        pytest.param(_check_json, lambda d: d.update(verdict="maybe"), id="verdict maybe"),
+        pytest.param(_check_json, lambda d: d.update(given_mv=None), id="check without a number"),
+        pytest.param(_check_json, lambda d: d.pop("mistakes"), id="check without mistakes"),
+        pytest.param(
+            _check_json, lambda d: d.update(problem=None, question="q", topic="t", choices=[]), id="check+quiz"
+        ),
+        pytest.param(
+            _nernst_k,
+            lambda d: d.update(verdict="right", mistakes=[], expected_mv=1.0, given_mv=1.0),
+            id="nernst+verdict",
+        ),
+        pytest.param(_nernst_k, lambda d: d.update(command="check ghk"), id="unknown subcommand"),
+    ],
+)
+def test_schema_catches_practice_drift(build: Any, mutate: Any) -> None:
+    data = copy.deepcopy(build())
+    assert answer_validator().is_valid(data)
+    mutate(data)
+    assert not answer_validator().is_valid(data)
+
+
+def test_progress_show_json_shape_is_closed() -> None:
+    """/progress show's keys as part C's progress_answer fills them (bot.answers.model.ProgressView)."""
+    from bot.answers.model import ProgressView, TopicProgress
+
+    view = ProgressView((TopicProgress("nernst-equation", "learning", 3, 2, 1),), ("nernst:K",), 2)
+    data = Answer(command="progress show", title="Your progress", headline="1 card due", progress=view).to_json()
+    assert_valid_answer_json(data)
+    assert (data["topics"], data["due"], data["streak_days"]) == (
+        [{"slug": "nernst-equation", "level": "learning", "attempts": 3, "correct": 2, "due": 1}],
+        ["nernst:K"],
+        2,
+    )
+    for bad in ({"level": "expert"}, {"attempts": -1}, {"extra": 1}):
+        broken = copy.deepcopy(data)
+        broken["topics"][0].update(bad)
+        assert not answer_validator().is_valid(broken)
+    assert not answer_validator().is_valid({**data, "due": ["zombie card"]})

@@ -95,10 +95,8 @@ class Services:
 
 def _progress_show(request: Request) -> Answer:
     """/progress show from the student's history (bot/answers/progress.py, imported when asked)."""
-    try:
-        from bot.answers.progress import progress_answer
-    except ImportError:  # part C's module not in this checkout yet
-        raise InputError("/progress show is not available yet.") from None
+    from bot.answers.progress import progress_answer
+
     return progress_answer(request)
 
 

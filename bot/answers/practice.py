@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
 from bot.answers.calculator import nernst_answer, restpot, whatif_answer
@@ -83,14 +84,29 @@ class _Pool:
         return next((slug for slug, cards in self.by_topic.items() if card in cards), None)
 
 
+@cache
+def _family_topic(family: str) -> str:
+    """The topic a family's problems name (what its attempts count towards): the same for every seed."""
+    return problems.generate(family, 0).topic
+
+
 def _pool(knowledge: KnowledgeBase, topic: str | None, kind: str) -> _Pool:
-    """Every card of ``kind`` (numeric, concept, any) on ``topic`` (a slug) or on every topic."""
+    """Every card of ``kind`` (numeric, concept, any) on ``topic`` (a slug), or on every topic.
+
+    On one topic, the families that practise it (``family_for_topic``: /quiz topic:chloride may
+    ask nernst:Cl). Across topics, each family sits under the topic its problems name, the one
+    its attempts count towards, so the least-practised topic is one the next attempt will count for.
+    """
     from bot.tutoring import concepts  # the knowledge base's parser: only when a question is asked
 
     slugs = [topic] if topic is not None else sorted(t.slug for t in knowledge)
+    numeric_kind = kind in ("numeric", "any")
     by_topic: dict[str, tuple[str, ...]] = {}
     for slug in slugs:
-        numeric = problems.family_for_topic(slug) if kind in ("numeric", "any") else ()
+        if topic is not None:
+            numeric = problems.family_for_topic(slug) if numeric_kind else ()
+        else:
+            numeric = tuple(f for f in problems.FAMILIES if numeric_kind and _family_topic(f) == slug)
         found = knowledge.get(slug)
         quiz = found.quiz if found is not None and kind in ("concept", "any") else ()
         cards = (*numeric, *(concepts.card_id(slug, index) for index in range(len(quiz))))
@@ -368,7 +384,7 @@ def _typed(text: str) -> str:
 def reply_answer(view: QuizView, reply: str, knowledge: KnowledgeBase | None) -> Answer:
     """The console's next line after a question: a letter (``b``) or a typed number."""
     text = reply.strip()
-    if len(text) == 1 and text.upper() in LETTERS:
+    if len(text) == 1 and text.isalpha():  # a letter, offered or not
         return choice_answer(view, text, knowledge)
     return typed_answer(view, text, knowledge)
 
