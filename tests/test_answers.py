@@ -414,3 +414,13 @@ def test_nernst_for_an_ion_the_default_cell_lacks_names_the_cell_it_used() -> No
     assert not result.error and result.result is not None and result.result.preset == "bear-neuron"
     assert any("lists no Ca²⁺" in line and "Bear et al." in line for line in result.lines)
     assert "Bear" in (result.footer or "")
+
+
+def test_restpot_cites_the_preset_only_when_it_supplied_a_number() -> None:
+    """A quiz's GHK problem (or a student) may give every number: the preset's source is then not
+    where they came from, and the footer must not say it is."""
+    given = {"k_in": 150.0, "k_out": 7.0, "na_in": 15.0, "na_out": 142.0, "p_k": 1.0, "p_na": 0.1}
+    own = answer(Request("restpot", {**given, "temperature": 37.0}))
+    assert own.footer and "Source:" not in own.footer and "every number as given" in own.footer
+    partly = answer(Request("restpot", given))  # the temperature is the preset's
+    assert partly.footer and "Sherwood" in partly.footer

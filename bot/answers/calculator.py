@@ -311,6 +311,22 @@ def _equation_figures(steps: tuple[Step, ...], command: str = "equation") -> tup
     )
 
 
+_PREFIXES: Final = {"K": "k", "Na": "na", "Cl": "cl"}
+
+
+def _restpot_footer(result: RestingPotentialResult, options: Mapping[str, object]) -> str:
+    """The preset's source, unless every number the result depends on was given: then the
+    preset contributed nothing and citing it would misattribute the user's (or a quiz's) numbers."""
+    needed = {"temperature"}
+    for ion in result.ions:
+        if ion.permeability and ion.ion in _PREFIXES:
+            prefix = _PREFIXES[ion.ion]
+            needed |= {f"{prefix}_in", f"{prefix}_out", f"p_{prefix}"}
+    if needed <= {name for name, value in options.items() if value is not None}:
+        return "GHK voltage equation, exact constants (CODATA); every number as given."
+    return f"GHK voltage equation. Source: {result.source}"
+
+
 def restpot(request: Request) -> Answer:
     options = dict(request.options)
     for delivery in ("detail", "private"):
@@ -347,7 +363,7 @@ def restpot(request: Request) -> Answer:
         lines=tuple(lines),
         fields=tuple(fields),
         steps=steps,
-        footer=f"GHK voltage equation. Source: {result.source}",
+        footer=_restpot_footer(result, request.options),
         result=result,
         figures=_restpot_figures(result) if _wants_plot(request) else _equation_figures(steps, "restpot"),
     )
