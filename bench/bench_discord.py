@@ -40,6 +40,8 @@ TUTOR_COMMANDS: list[tuple[str, dict[str, Any]]] = [
     ("restpot", {"k_out": 10.0}),
     ("explain", {"topic": "leak-channels"}),
 ]
+FLOOR_CALLS: list[tuple[str, dict[str, Any]]] = [("floor", {"value": -69.9365})]
+"""The floor bot has this one command (bench/floor_bot.py): it is the floor for every command."""
 
 
 @dataclass
@@ -107,8 +109,10 @@ class Driver:
         return self.thread.run(self._drive(total, concurrency), timeout=600)
 
 
-def start_tutor(thread: EmulatorThread, workdir: Path) -> BotProcess:
-    bot = BotProcess(workdir / "tutor", env=dict(thread.emulator.env))
+def start_tutor(thread: EmulatorThread, workdir: Path, env: dict[str, str] | None = None) -> BotProcess:
+    """`membrane-tutor sync`, then `run`, pinned to the bot's core; ``env`` adds to the emulator's
+    (e.g. TUTOR_DB; without it the database is ``membrane-tutor.db`` in the bot's work dir)."""
+    bot = BotProcess(workdir / "tutor", env={**thread.emulator.env, **(env or {})})
     synced = bot.run_once("sync")
     if synced.returncode != 0:
         raise SystemExit(synced.stderr)
@@ -128,6 +132,32 @@ def start_floor(thread: EmulatorThread) -> subprocess.Popen[bytes]:
     return process
 
 
+def stop(process: BotProcess | subprocess.Popen[bytes]) -> None:
+    """SIGTERM either bot and wait for it (the tutor flushes its log on the way out)."""
+    if isinstance(process, BotProcess):
+        process.stop(signal.SIGTERM)
+    else:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def floor_sequential(total: int, *, users: int = 600, warmup: int = 20, settle: float = 3.0) -> Run:
+    """The floor bot's /floor, ``total`` times one after another, in an emulator of its own."""
+    with EmulatorThread() as thread:
+        students = thread.call(add_students, thread.emulator, users)
+        process = start_floor(thread)
+        try:
+            driver = Driver(thread, FLOOR_CALLS, students)
+            driver.measure(warmup, 1)
+            time.sleep(settle)
+            run = driver.measure(total, 1)
+            if thread.emulator.problems():
+                raise SystemExit(f"floor: the emulator refused payloads: {thread.emulator.problems()[:3]}")
+        finally:
+            stop(process)
+    return run
+
+
 def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run, Run, Run]:
     with EmulatorThread() as thread:
         users = thread.call(add_students, thread.emulator, args.users)
@@ -136,7 +166,7 @@ def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run
             calls = TUTOR_COMMANDS
         else:
             process = start_floor(thread)
-            calls = [("floor", {"value": -69.9365})]
+            calls = FLOOR_CALLS
         driver = Driver(thread, calls, users)
         try:
             driver.measure(50, 1)  # warm-up: caches, connections, the figure pool's first drawing
@@ -161,11 +191,7 @@ def bench(args: argparse.Namespace, which: str, workdir: Path) -> tuple[Run, Run
             if thread.emulator.problems():
                 raise SystemExit(f"{which}: the emulator refused payloads: {thread.emulator.problems()[:3]}")
         finally:
-            if isinstance(process, BotProcess):
-                process.stop(signal.SIGTERM)
-            else:
-                process.terminate()
-                process.wait(timeout=20)
+            stop(process)
     return sequential, validated_burst, burst, uncached
 
 

@@ -12,7 +12,6 @@ the floor's p99 + 5 ms; the index built at start-up in < 1 s.
 
 from __future__ import annotations
 
-import signal
 import statistics
 import sys
 import tempfile
@@ -30,10 +29,11 @@ from bench_discord import (  # noqa: E402
     Driver,
     Run,
     add_students,
+    floor_sequential,
     machine,
     pin,
-    start_floor,
     start_tutor,
+    stop,
 )
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -69,26 +69,19 @@ def in_process() -> tuple[float, list[float], list[float]]:
     return build, explain, ask
 
 
-def through_emulator(calls: list[tuple[str, dict[str, Any]]], which: str) -> Run:
+def through_emulator(calls: list[tuple[str, dict[str, Any]]]) -> Run:
     with EmulatorThread() as thread, tempfile.TemporaryDirectory() as workdir:
         users = thread.call(add_students, thread.emulator, 600)
-        if which == "tutor":
-            process: Any = start_tutor(thread, Path(workdir))
-        else:
-            process = start_floor(thread)
+        process = start_tutor(thread, Path(workdir))
         try:
-            driver = Driver(thread, calls if which == "tutor" else [("floor", {"value": -69.9})], users)
+            driver = Driver(thread, calls, users)
             driver.measure(20, 1)
             time.sleep(3)
             run = driver.measure(len(calls), 1)
             if thread.emulator.problems():
                 raise SystemExit(f"refused payloads: {thread.emulator.problems()[:3]}")
         finally:
-            if which == "tutor":
-                process.stop(signal.SIGTERM)
-            else:
-                process.terminate()
-                process.wait(timeout=20)
+            stop(process)
         return run
 
 
@@ -97,8 +90,8 @@ def main() -> int:
     build, explain, ask = in_process()
     slugs = [topic.slug for topic in Services.load().knowledge]
     calls = [("ask", {"question": q}) for q in questions()] + [("explain", {"topic": s}) for s in slugs]
-    floor = through_emulator(calls, "floor")
-    tutor = through_emulator(calls, "tutor")
+    floor = floor_sequential(len(calls))
+    tutor = through_emulator(calls)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     print(f"knowledge base + /ask index built in {1000 * build:.0f} ms")
     print(f"{'':40}{'n':>5}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
