@@ -4,7 +4,8 @@ Students type answers on phones, copy them from calculators and write the decima
 of their country, so the reader accepts every ordinary way of writing one potential and
 refuses, with a sentence that says what to type, everything else: another unit, a range,
 two numbers, NaN. It is a small regular grammar matched by hand; nothing the student
-typed is ever evaluated.
+typed is ever evaluated. The unit is read by the one units layer (bot/reading/units.py),
+the same that reads /labs and free-text questions.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.physiology import InputError
+from bot.reading.units import potential_mv, unit_kind
 
 MAX_LENGTH: Final = 40
 """Longer than any way of writing one potential ("E_K = −89.1 mV" is 14 characters)."""
@@ -33,13 +35,8 @@ _ANSWER: Final = re.compile(
     re.IGNORECASE,
 )
 _NUMBERS: Final = re.compile(_NUMBER, re.IGNORECASE)
-_MILLIVOLTS: Final = frozenset({"mv", "millivolt", "millivolts"})
-_VOLTS: Final = frozenset({"v", "volt", "volts"})
-_WRONG_UNITS: Final = (
-    (re.compile(r"^(mm|mmol(/l)?|mm/l|meq(/l)?|mol(/l)?|µm|um|nm|m)$"), "a concentration"),
-    (re.compile(r"^(°|º|deg|degrees?)\s*[cf]?$|^[cf]$|^celsius$"), "a temperature"),
-    (re.compile(r"^(k|kelvin)$"), "a temperature in kelvin"),
-)
+_DEGREES: Final = frozenset({"°", "º", "deg", "degree", "degrees"})
+"""A degree sign without its scale: still a temperature, for the message."""
 _RANGE: Final = re.compile(r"\d\s*(?:-|to|or|/|\.\.|…)\s*[+-]?\s*[.,]?\d", re.IGNORECASE)
 
 
@@ -62,18 +59,23 @@ def _fail(message: str) -> InputError:
 
 
 def _unit_scale(unit: str) -> float | None:
-    """mV per unit typed: 1 for mV, 1000 for V, None for no unit; InputError for another unit."""
+    """mV per unit typed, from the units layer (1 for mV, 1000 for V); None for no unit;
+    InputError naming what was typed instead (a concentration, a temperature) otherwise."""
     key = unit.strip().rstrip(".").strip()
     if not key:
         return None
-    if key.lower() in _MILLIVOLTS:
-        return 1.0
-    if key.lower() in _VOLTS:
-        return 1000.0
-    for pattern, what in _WRONG_UNITS:
-        if pattern.match(key.lower()):
-            raise _fail(f"`{_shown(key, 12)}` is {what}, not a potential: {EXAMPLE}.")
-    raise _fail(f"`{_shown(key, 12)}` is not mV or V: {EXAMPLE}.")
+    try:
+        return potential_mv(1.0, key)
+    except InputError:
+        pass
+    kind = unit_kind(key)
+    if kind == "concentration":
+        what = "a concentration"
+    elif kind == "temperature" or "".join(key.split()).lower() in _DEGREES:
+        what = "a temperature in kelvin" if key.lower() in ("k", "kelvin", "kelvins") else "a temperature"
+    else:
+        raise _fail(f"`{_shown(key, 12)}` is not mV or V: {EXAMPLE}.")
+    raise _fail(f"`{_shown(key, 12)}` is {what}, not a potential: {EXAMPLE}.")
 
 
 def _number(text: str) -> float:
