@@ -988,3 +988,166 @@ def test_every_spec_path_starts_with_a_literal_segment() -> None:
     from emulator.spec import load_spec
 
     assert all(not template.strip("/").startswith("{") for template in load_spec()["paths"])
+
+
+# --- messages: MESSAGE_CREATE with Discord's content rules, replies through POST /channels/{id}/messages ----
+
+
+class EchoBot(discord.Client):
+    """Replies to every message it can read with its length; records what it received."""
+
+    def __init__(self, intents: discord.Intents) -> None:
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), guild_ready_timeout=0.05)
+        self.received: list[discord.Message] = []
+        self.errors: list[discord.HTTPException] = []
+        self.reference_override: discord.MessageReference | None = None
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.received.append(message)
+        if message.author.bot or not message.content:
+            return
+        reference = self.reference_override or message.to_reference()
+        try:
+            await message.channel.send(f"{len(message.content)} characters", reference=reference, mention_author=False)
+        except discord.HTTPException as exc:
+            self.errors.append(exc)
+
+
+def _message_intents(*, content: bool = False) -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = intents.guild_messages = intents.dm_messages = True
+    intents.message_content = content
+    return intents
+
+
+@pytest.fixture
+async def echo(pointed_at: DiscordEmulator) -> AsyncIterator[EchoBot]:
+    client = EchoBot(_message_intents())
+    task = asyncio.create_task(client.start(pointed_at.token))
+    await pointed_at.wait_for_ready()
+    await asyncio.wait_for(client.wait_until_ready(), 10)
+    try:
+        yield client
+    finally:
+        await _shutdown(client, task)
+
+
+async def _wait_received(client: EchoBot, n: int) -> None:
+    for _ in range(200):
+        if len(client.received) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the client received {len(client.received)} messages, not {n}")
+
+
+async def test_message_create_follows_the_content_rules_without_the_content_intent(
+    echo: EchoBot, emu: DiscordEmulator
+) -> None:
+    """Without MESSAGE_CONTENT: a guild message that does not mention the bot arrives empty; a
+    mention and a DM arrive whole; the bot's own reply arrives whole too (its own message)."""
+    plain = await emu.send_message("what is the nernst equation?")
+    mention = await emu.send_message(f"{emu.bot_user.mention} what is the nernst equation?")
+    dm = await emu.send_message("and in a DM?", guild=False)
+    assert plain.delivered is not None and plain.delivered["content"] == "" and plain.delivered["embeds"] == []
+    assert mention.delivered is not None and mention.delivered["content"] == mention.content
+    assert [u["id"] for u in mention.delivered["mentions"]] == [str(emu.bot_user.id)]
+    assert dm.delivered is not None and dm.delivered["content"] == "and in a DM?" and "guild_id" not in dm.delivered
+    assert "member" in mention.delivered and "member" not in dm.delivered
+    (reply,) = await emu.wait_for_replies(mention)
+    (dm_reply,) = await emu.wait_for_replies(dm)
+    assert reply.content == f"{len(mention.content)} characters" and reply.is_reply
+    assert reply.message_reference == {
+        "type": 0,
+        "message_id": str(mention.id),
+        "channel_id": str(emu.channel.id),
+        "guild_id": str(emu.guild.id),
+    }
+    assert reply.allowed_mentions == {"parse": [], "replied_user": False} and reply.mentions == []
+    assert dm_reply.channel_id == emu.dm_channel(emu.user, emu.bot_user).id and dm_reply.guild_id is None
+    assert emu.replies_to(plain) == []
+    await _wait_received(echo, 5)  # three users' messages and the two replies, which the bot gets back
+    by_id = {m.id: m for m in echo.received}
+    assert by_id[plain.id].content == "" and by_id[mention.id].content == mention.content
+    own = by_id[reply.id]
+    assert own.author.id == emu.bot_user.id and own.content == reply.content
+    assert own.reference is not None and own.reference.message_id == mention.id
+    assert isinstance(by_id[dm.id].channel, discord.DMChannel)
+    post = next(r for r in emu.requests if r.method == "POST" and r.path.startswith("/channels/"))
+    assert post.operation_id == "create_message"
+    emu.assert_clean()
+
+
+async def test_message_intents_decide_what_is_delivered(pointed_at: DiscordEmulator) -> None:
+    """A bot without GUILD_MESSAGES / DIRECT_MESSAGES gets no MESSAGE_CREATE; one with MESSAGE_CONTENT
+    reads every message."""
+    emu = pointed_at
+    client = EchoBot(discord.Intents(guilds=True, message_content=True))
+    task = asyncio.create_task(client.start(emu.token))
+    await emu.wait_for_ready()
+    try:
+        unseen = await emu.send_message(f"{emu.bot_user.mention} hello?")
+        unseen_dm = await emu.send_message("hello?", guild=False)
+        assert unseen.delivered is None and unseen_dm.delivered is None
+    finally:
+        await _shutdown(client, task)
+    reader = EchoBot(_message_intents(content=True))
+    task = asyncio.create_task(reader.start(emu.token))
+    await emu.wait_for_identify()
+    try:
+        seen = await emu.send_message("no mention, but the content intent")
+        assert seen.delivered is not None and seen.delivered["content"] == seen.content
+    finally:
+        await _shutdown(reader, task)
+
+
+async def test_user_actions_refuse_what_the_client_would_not_send(emu: DiscordEmulator) -> None:
+    other = emu.add_user("helper-bot", "Helper", bot=True)
+    with pytest.raises(EmulatorUsageError):
+        await emu.send_message("x" * (L.MESSAGE_CONTENT_MAX + 1))
+    with pytest.raises(EmulatorUsageError):
+        await emu.send_message("   ")
+    with pytest.raises(EmulatorUsageError):
+        await emu.send_message("hi", user=other, guild=False)  # bots cannot DM bots
+    with pytest.raises(EmulatorUsageError):
+        await emu.send_message("hi", user="outsider")  # not a member of the guild
+
+
+async def test_a_reply_to_an_unknown_message_or_without_read_history_is_refused(
+    echo: EchoBot, emu: DiscordEmulator
+) -> None:
+    mention = await emu.send_message(f"{emu.bot_user.mention} first")
+    await emu.wait_for_replies(mention)
+    # A reference to a message that does not exist: 400/50035 on message_reference ...
+    echo.reference_override = discord.MessageReference(message_id=1, channel_id=emu.channel.id)
+    await emu.send_message(f"{emu.bot_user.mention} second")
+    await _wait_received(echo, 3)  # first, its reply, second (whose reply is refused)
+    for _ in range(100):
+        if echo.errors:
+            break
+        await asyncio.sleep(0.01)
+    assert echo.errors and echo.errors[0].status == 400 and echo.errors[0].code == L.ERR_INVALID_FORM_BODY
+    assert "message_reference" in _failure_paths(emu)
+    # ... unless fail_if_not_exists is false: then it goes as a plain message.
+    emu.validation_failures.clear()
+    echo.reference_override = discord.MessageReference(
+        message_id=1, channel_id=emu.channel.id, fail_if_not_exists=False
+    )
+    third = await emu.send_message(f"{emu.bot_user.mention} the third message")
+    plain = await emu.signal.wait_for(
+        lambda: next((m for m in emu.messages if m.content == f"{len(third.content)} characters"), None),
+        5,
+        "a message",
+    )
+    assert not plain.is_reply and emu.validation_failures == []
+    # Replying needs Read Message History in a guild channel.
+    echo.reference_override = None
+    bot_role = next(r for r in emu.guild.roles if r.managed)
+    everyone = emu.guild.role(emu.guild.id)
+    bot_role.permissions &= ~L.PERM_READ_MESSAGE_HISTORY
+    everyone.permissions &= ~L.PERM_READ_MESSAGE_HISTORY
+    await emu.send_message(f"{emu.bot_user.mention} fourth")
+    for _ in range(100):
+        if len(echo.errors) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    assert len(echo.errors) == 2 and echo.errors[-1].status == 403 and echo.errors[-1].code == L.ERR_MISSING_PERMISSIONS

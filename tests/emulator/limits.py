@@ -182,6 +182,9 @@ ERR_EMPTY_MESSAGE: Final = 50006  # "Cannot send an empty message"
 ERR_INVALID_WEBHOOK_TOKEN: Final = 50027  # "Invalid Webhook Token provided"
 ERR_INVALID_FORM_BODY: Final = 50035  # "Invalid Form Body"
 ERR_INVALID_JSON: Final = 50109  # "The request body contains invalid JSON."
+ERR_MISSING_PERMISSIONS: Final = 50013  # "You lack permissions to perform that action"
+ERR_CANNOT_MESSAGE_USER: Final = 50007  # "Cannot send messages to this user" (bots cannot DM bots)
+MESSAGE_CONTENT_MAX: Final = 2000  # a user's message, as the client enforces it (without Nitro)
 
 # --- Gateway close codes ------------------------------------------------------------------------
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes

@@ -427,6 +427,20 @@ class MessageRecord:
     edited_at: dt.datetime | None = None
     deleted: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: Users the content mentions (``<@id>``), as Discord parses them from the text.
+    mentions: list[User] = field(default_factory=list)
+    #: The ``message_reference`` the message was created with (a reply), as Discord stores it.
+    message_reference: dict[str, Any] | None = None
+    #: The message it replies to (``referenced_message`` in its payload).
+    referenced: MessageRecord | None = field(default=None, repr=False)
+    #: A user's message: the MESSAGE_CREATE payload the bot received (content rules applied), or
+    #: None when the bot's intents did not ask for it (then it received nothing).
+    delivered: dict[str, Any] | None = None
+
+    @property
+    def is_reply(self) -> bool:
+        """Whether it was sent as a reply (message reference type 0, DEFAULT)."""
+        return self.message_reference is not None and self.message_reference.get("type", 0) == 0
 
     @property
     def ephemeral(self) -> bool:
@@ -483,17 +497,18 @@ class MessageRecord:
 
     def payload(self) -> dict[str, Any]:
         """Discord's message object (what REST answers and what a component interaction carries)."""
+        kind = 20 if self.kind == "original" and self.interaction_type == 2 else 19 if self.is_reply else 0
         data: dict[str, Any] = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
-            "type": 20 if self.kind == "original" and self.interaction_type == 2 else 0,
+            "type": kind,
             "author": self.author.payload(),
             "content": self.content,
             "timestamp": iso(self.created_at),
             "edited_timestamp": iso(self.edited_at),
             "tts": self.tts,
             "mention_everyone": False,
-            "mentions": [],
+            "mentions": [u.payload() for u in self.mentions],
             "mention_roles": [],
             "attachments": [a.payload() for a in self.attachments],
             "embeds": [_normalise_embed(e) for e in self.embeds],
@@ -503,6 +518,14 @@ class MessageRecord:
         }
         if self.guild_id is not None:
             data["guild_id"] = str(self.guild_id)
+        if self.message_reference is not None:
+            data["message_reference"] = dict(self.message_reference)
+            # "referenced_message … null if the message was deleted"; one level deep, as Discord sends it.
+            data["referenced_message"] = (
+                None
+                if self.referenced is None or self.referenced.deleted
+                else {k: v for k, v in self.referenced.payload().items() if k != "referenced_message"}
+            )
         if self.application_id is not None:
             data["webhook_id"] = str(self.application_id)
             data["application_id"] = str(self.application_id)

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from aiohttp import hdrs, web
 
 from . import limits as L
-from .models import CallbackRecord, InteractionRecord, MessageRecord, RequestRecord, SyncRecord, ValidationFailure
+from .models import (
+    CallbackRecord,
+    Channel,
+    InteractionRecord,
+    MessageRecord,
+    RequestRecord,
+    SyncRecord,
+    ValidationFailure,
+)
 from .spec import find_operation, validate_body
 from .validation import (
     Issue,
@@ -516,8 +524,54 @@ class Rest:
             self._refuse(request, 400, L.ERR_EMPTY_MESSAGE, "Cannot send an empty message", [])
         if self._too_large(body.files, L.DEFAULT_ATTACHMENT_SIZE_LIMIT):
             self._refuse(request, 413, L.ERR_REQUEST_TOO_LARGE, "Request entity too large", [])
-        message = await self.emu.create_channel_message(channel, data, body.files)
+        replying_to = self._reply_target(request, channel, data.get("message_reference"))
+        self._check_channel_permissions(request, channel, reply=replying_to is not None)
+        message = await self.emu.create_channel_message(channel, data, body.files, replying_to=replying_to)
         return self._ok(request, message.payload())
+
+    def _reply_target(self, request: web.Request, channel: Channel, reference: Any) -> MessageRecord | None:
+        """The message a reply references: in the same channel, existing, or (``fail_if_not_exists``
+        true, the default) Discord's 50035 on ``message_reference``; false sends it as a plain message.
+        Only DEFAULT (type 0) references are replies; forwards (type 1) are not emulated."""
+        if not isinstance(reference, dict):
+            return None
+        if reference.get("type") not in (None, 0):
+            self._invalid(
+                request,
+                [
+                    Issue(
+                        ("message_reference", "type"),
+                        "MESSAGE_REFERENCE_TYPE_INVALID",
+                        "Forwards are not emulated",
+                        "limits",
+                    )
+                ],
+            )
+        target = self.emu.any_message(str(reference.get("message_id")))
+        same_channel = target is not None and target.channel_id == channel.id and not target.deleted
+        claimed = reference.get("channel_id")
+        if claimed is not None and str(claimed) != str(channel.id):
+            same_channel = False
+        if same_channel:
+            return target
+        if reference.get("fail_if_not_exists") is False:
+            return None
+        self._invalid(
+            request, [Issue(("message_reference",), "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message", "limits")]
+        )
+
+    def _check_channel_permissions(self, request: web.Request, channel: Channel, *, reply: bool) -> None:
+        """In a guild channel the bot needs Send Messages, and Read Message History to reply
+        (Create Message: "if replying to a message, READ_MESSAGE_HISTORY permission is required")."""
+        if channel.guild_id is None:
+            return
+        guild = next((g for g in self.emu.guilds if g.id == channel.guild_id), None)
+        if guild is None:
+            return
+        have = guild.permissions_for(self.emu.bot_user.id)
+        needed = L.PERM_VIEW_CHANNEL | L.PERM_SEND_MESSAGES | (L.PERM_READ_MESSAGE_HISTORY if reply else 0)
+        if have & needed != needed:
+            self._refuse(request, 403, L.ERR_MISSING_PERMISSIONS, "Missing Permissions", [])
 
     async def get_attachment(self, request: web.Request) -> web.Response:
         """The "CDN": serves stored attachment bytes at the URL given in the attachment object."""

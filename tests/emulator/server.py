@@ -29,7 +29,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from . import limits as L
-from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, Gateway
+from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT, Gateway
 from .interactions import (
     CONTEXT_BOT_DM,
     CONTEXT_GUILD,
@@ -169,6 +169,8 @@ class DiscordEmulator(UserActions):
         self.syncs: list[SyncRecord] = []
         self.interactions: list[InteractionRecord] = []
         self.messages: list[MessageRecord] = []
+        #: Messages users wrote (``send_message``), with what the bot received of each.
+        self.user_messages: list[MessageRecord] = []
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
         self._interactions_by_id: dict[int, InteractionRecord] = {}
         self._interactions_by_token: dict[str, InteractionRecord] = {}
@@ -477,6 +479,10 @@ class DiscordEmulator(UserActions):
         """A message the bot created, by id."""
         return next((m for m in self.messages if str(m.id) == str(mid)), None)
 
+    def any_message(self, mid: int | str) -> MessageRecord | None:
+        """A message anyone wrote (the bot or a user), by id: what a reply may reference."""
+        return self.message(mid) or next((m for m in self.user_messages if str(m.id) == str(mid)), None)
+
     def attachment_by_id(self, aid: str) -> AttachmentRecord | None:
         """A stored attachment by id (the emulator's CDN)."""
         return self._attachments.get(int(aid)) if aid.isdigit() else None
@@ -654,18 +660,125 @@ class DiscordEmulator(UserActions):
         return msg
 
     async def create_channel_message(
-        self, channel: Channel, data: dict[str, Any], files: list[UploadedFile]
+        self,
+        channel: Channel,
+        data: dict[str, Any],
+        files: list[UploadedFile],
+        *,
+        replying_to: MessageRecord | None = None,
     ) -> MessageRecord:
-        """A plain bot message; MESSAGE_CREATE goes out if the bot identified with the intent."""
+        """A plain bot message (a reply when ``replying_to``); MESSAGE_CREATE goes out if the bot
+        identified with the intent."""
         flags = (data.get("flags") or 0) & (L.FLAG_SUPPRESS_EMBEDS | L.FLAG_SUPPRESS_NOTIFICATIONS)
         msg = self._new_message("channel", None, channel.id, channel.guild_id, data, flags)
         msg.attachments = self._attachments_for(data, files, [], False)
-        session = self._gateway.session
-        wanted = INTENT_GUILD_MESSAGES if channel.guild_id else INTENT_DIRECT_MESSAGES
-        if session is not None and session.valid and session.intents & wanted:
-            await self._gateway.dispatch("MESSAGE_CREATE", msg.payload())
+        if replying_to is not None:
+            msg.referenced = replying_to
+            msg.message_reference = {"type": 0, "message_id": str(replying_to.id), "channel_id": str(channel.id)}
+            if channel.guild_id is not None:
+                msg.message_reference["guild_id"] = str(channel.guild_id)
+            if (data.get("allowed_mentions") or {}).get("replied_user"):
+                msg.mentions.append(replying_to.author)  # the reply pings its author
+        await self._deliver(msg)
         self.signal.pulse()
         return msg
+
+    # --- users writing messages ----------------------------------------------------------------------
+
+    def add_user(self, name: str, display: str | None = None, *, bot: bool = False, member: bool = True) -> User:
+        """Another user (or another bot: ``bot=True``), a member of the default guild unless not ``member``."""
+        if name in self.users:
+            raise EmulatorUsageError(f"there is already a user {name!r}")
+        user = User(self.snowflake(), name, display, bot=bot)
+        self.users[name] = user
+        if member:
+            self.guild.members[user.id] = Member(user)
+        return user
+
+    async def send_message(
+        self,
+        content: str,
+        *,
+        user: User | str | None = None,
+        guild: bool | Guild = True,
+        channel: Channel | None = None,
+        embeds: list[dict[str, Any]] | None = None,
+    ) -> MessageRecord:
+        """A user writes a message in a guild channel (default) or, with ``guild=False``, in their DM
+        with the bot. Mentions are parsed from ``<@id>`` in the text, as Discord does. The bot gets
+        MESSAGE_CREATE only if it identified with GUILD_MESSAGES / DIRECT_MESSAGES, and, without the
+        MESSAGE_CONTENT intent, with content, embeds, attachments and components emptied unless the
+        message mentions it or is a DM (Discord's message content rules). ``delivered`` is what it got.
+        """
+        who = self._user(user)
+        if guild:
+            place = self.guild if guild is True else guild
+            if who.id not in place.members:
+                raise EmulatorUsageError(f"{who.username} is not a member of {place.name}")
+            where, guild_id = channel or place.text_channel, place.id
+        else:
+            if who.bot:  # Discord: 50007 "Cannot send messages to this user"
+                raise EmulatorUsageError("bots cannot open a DM with another bot")
+            where, guild_id = channel or self.dm_channel(who, self.bot_user), None
+        if not content.strip() and not embeds:
+            raise EmulatorUsageError("the Discord client does not send an empty message")
+        if len(content) > L.MESSAGE_CONTENT_MAX:
+            raise EmulatorUsageError(f"the Discord client does not send more than {L.MESSAGE_CONTENT_MAX} characters")
+        known = [self.bot_user, *self.users.values()]
+        mentions = [u for u in known if f"<@{u.id}>" in content or f"<@!{u.id}>" in content]
+        msg = MessageRecord(
+            id=self.snowflake(),
+            channel_id=where.id,
+            guild_id=guild_id,
+            author=who,
+            kind="user",
+            content=content,
+            embeds=list(embeds or []),
+            mentions=mentions,
+        )
+        msg.history.append({"content": content, "embeds": msg.embeds})
+        self.user_messages.append(msg)
+        await self._deliver(msg)
+        self.signal.pulse()
+        return msg
+
+    def content_visible(self, msg: MessageRecord, intents: int) -> bool:
+        """Discord's rule: without MESSAGE_CONTENT an app sees the content of its own messages, of DMs
+        with it, and of messages that mention it; nothing else."""
+        return bool(
+            intents & INTENT_MESSAGE_CONTENT
+            or msg.author.id == self.bot_user.id
+            or msg.guild_id is None
+            or any(u.id == self.bot_user.id for u in msg.mentions)
+        )
+
+    async def _deliver(self, msg: MessageRecord) -> None:
+        """MESSAGE_CREATE for ``msg``, if the session's intents ask for it, with the content rules applied."""
+        session = self._gateway.session
+        wanted = INTENT_GUILD_MESSAGES if msg.guild_id else INTENT_DIRECT_MESSAGES
+        if session is None or not session.valid or not session.intents & wanted:
+            return
+        payload = msg.payload()
+        if not self.content_visible(msg, session.intents):
+            payload.update(content="", embeds=[], attachments=[], components=[])
+        if msg.guild_id is not None:
+            member = next((g.members.get(msg.author.id) for g in self.guilds if g.id == msg.guild_id), None)
+            if member is not None:  # MESSAGE_CREATE carries a partial member (no user) in guilds
+                payload["member"] = {k: v for k, v in member.payload().items() if k != "user"}
+        msg.delivered = payload
+        await self._gateway.dispatch("MESSAGE_CREATE", payload)
+
+    def replies_to(self, msg: MessageRecord) -> list[MessageRecord]:
+        """The bot's messages that reply to ``msg``, in order."""
+        return [m for m in self.messages if m.referenced is msg]
+
+    async def wait_for_replies(self, msg: MessageRecord, n: int = 1, timeout: float = 10.0) -> list[MessageRecord]:
+        """Wait until the bot has replied to ``msg`` at least ``n`` times; returns the replies."""
+        return await self.signal.wait_for(
+            lambda: self.replies_to(msg) if len(self.replies_to(msg)) >= n else None,
+            timeout,
+            f"{n} repl(ies) to message {msg.id} (have {len(self.replies_to(msg))})",
+        )
 
     # --- assertions and housekeeping -------------------------------------------------------------------
 
