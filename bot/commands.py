@@ -238,6 +238,45 @@ WHATIF: Final = CommandSpec(
     ),
     examples=("/whatif scenario:hyperkalemia", "/whatif scenario:pump-block preset:cardiac-myocyte"),
 )
+LAB_K: Final = Bounds(0.5, 20.0, "mmol/L")
+LAB_NA: Final = Bounds(80.0, 200.0, "mmol/L")
+LAB_CL: Final = Bounds(50.0, 160.0, "mmol/L")
+LAB_CA: Final = Bounds(0.1, 25.0, "")
+"""Calcium in any of ``ca_unit``'s units; bot/answers/labs.py checks the range of each unit."""
+LAB_ALBUMIN: Final = Bounds(0.5, 7.0, "g/dL")
+CA_UNITS: Final = (
+    Choice("mg/dL (total)", "mg/dL"),
+    Choice("mmol/L (total)", "mmol/L"),
+    Choice("mmol/L ionized", "ionized"),
+)
+LABS: Final = CommandSpec(
+    "labs",
+    "Serum K⁺, Na⁺, Cl⁻, Ca²⁺ as a nurse reads them: converted, flagged, and what they do to V_m",
+    (
+        OptionSpec("k", "Serum K⁺ (mmol/L = mEq/L)", OptionType.NUMBER, bounds=LAB_K, quantity="serum K⁺"),
+        OptionSpec("na", "Serum Na⁺ (mmol/L = mEq/L)", OptionType.NUMBER, bounds=LAB_NA, quantity="serum Na⁺"),
+        OptionSpec("cl", "Serum Cl⁻ (mmol/L = mEq/L)", OptionType.NUMBER, bounds=LAB_CL, quantity="serum Cl⁻"),
+        OptionSpec(
+            "ca",
+            "Serum calcium, in the unit chosen in ca_unit",
+            OptionType.NUMBER,
+            bounds=LAB_CA,
+            quantity="serum calcium",
+        ),
+        OptionSpec(
+            "ca_unit", "Unit of ca: mg/dL total, mmol/L total or mmol/L ionized", OptionType.STRING, choices=CA_UNITS
+        ),
+        OptionSpec(
+            "albumin",
+            "Serum albumin (g/dL), to correct a total calcium",
+            OptionType.NUMBER,
+            bounds=LAB_ALBUMIN,
+            quantity="serum albumin",
+        ),
+        PRIVATE_OPTION,
+    ),
+    examples=("/labs k:6.8 na:128", "/labs ca:7.6 ca_unit:mg/dL albumin:2.5", "/labs k:3.1 cl:95"),
+)
 EXPLAIN: Final = CommandSpec(
     "explain",
     "Explain a topic from the curated notes: summary first, then key points and sources",
@@ -411,7 +450,7 @@ HELP: Final = CommandSpec(
             OptionType.STRING,
             choices=tuple(
                 Choice(spec.name, spec.name)
-                for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, QUIZ, CHECK, PROGRESS, STATS, PRIVACY)
+                for spec in (RESTPOT, NERNST, WHATIF, LABS, EXPLAIN, ASK, QUIZ, CHECK, PROGRESS, STATS, PRIVACY)
             ),
         ),
     ),
@@ -419,7 +458,10 @@ HELP: Final = CommandSpec(
 )
 
 COMMANDS: Final[Mapping[str, CommandSpec]] = MappingProxyType(
-    {spec.name: spec for spec in (RESTPOT, NERNST, WHATIF, EXPLAIN, ASK, QUIZ, CHECK, PROGRESS, HELP, STATS, PRIVACY)}
+    {
+        spec.name: spec
+        for spec in (RESTPOT, NERNST, WHATIF, LABS, EXPLAIN, ASK, QUIZ, CHECK, PROGRESS, HELP, STATS, PRIVACY)
+    }
 )
 """Every top-level command, groups included (what Discord's tree holds)."""
 

@@ -1,4 +1,4 @@
-"""/restpot, /nernst, /whatif: the calculator commands, generated from the declaration."""
+"""/restpot, /nernst, /whatif, /labs: the calculator commands, generated from the declaration."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from bot.app.slash import build_command
 from bot.commands import COMMANDS
 from cogs._generated import GeneratedCommands
 
-NAMES = ("restpot", "nernst", "whatif")
+NAMES = ("restpot", "nernst", "whatif", "labs")
 
 
 class Calculator(GeneratedCommands):

@@ -57,6 +57,11 @@ def _requests() -> list[tuple[str, Request]]:
     add("restpot", private=True)
     add("nernst", ion="Na", private=False)
     add("whatif", scenario="hyperkalemia")
+    add("labs", k=6.8, na=128.0)
+    add("labs", k=3.1, cl=95.0, ca=7.6, ca_unit="mg/dL", albumin=2.5)
+    add("labs", ca=1.1, ca_unit="ionized", private=True)
+    add("labs", ca=9.2)  # no ca_unit: an error answer
+    add("labs")  # nothing to read: an error answer
     if "explain" in COMMANDS:
         from bot.answers import Services
 

@@ -19,6 +19,7 @@ from bot.answers import practice
 from bot.answers.calculator import nernst_answer, restpot, whatif_answer
 from bot.answers.help import LISTS_TOPICS, help_answer
 from bot.answers.knowledge import ask_answer, engine_value, explain_answer, template_cell, topic_answer
+from bot.answers.labs import labs_answer
 from bot.answers.model import (
     ALT_TEXT_LIMIT,
     EQUATION,
@@ -105,6 +106,7 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "restpot": lambda request, _: restpot(request),
     "nernst": lambda request, _: nernst_answer(request),
     "whatif": lambda request, _: whatif_answer(request),
+    "labs": lambda request, _: labs_answer(request),
     "explain": lambda request, services: explain_answer(request, services.knowledge),
     "ask": ask_answer,
     "help": lambda request, services: help_answer(request, services.knowledge if services else None),
