@@ -18,6 +18,7 @@ from bot.physiology import (
     PRESETS,
     InputError,
 )
+from bot.reading.numeric import NumericReading, command_line, read_numeric
 
 if TYPE_CHECKING:
     from bot.answers import Services
@@ -78,10 +79,69 @@ PASSED_ON: Final = "Passed on to this server's instructors as a question the not
 NOT_PASSED_ON: Final = "Not passed on to an instructor: if the notes should cover it, tell yours."
 
 
+NUMERIC_TOPICS: Final = {
+    "nernst": "nernst-equation",
+    "restpot": "ghk-equation",
+    "hyperkalemia": "hyperkalemia",
+    "hypokalemia": "hypokalemia",
+    "hyponatremia": "sodium-disorders",
+    "pump-block": "sodium-potassium-pump",
+    "na-permeability-up": "relative-permeability",
+}
+"""The topic whose summary follows a computed answer: the idea behind the number."""
+
+
+def numeric_answer(reading: NumericReading, services: Services) -> Answer:
+    """A calculation read from free text: the number first, then the command that computes it (so
+    the student learns the form), the assumptions, and the idea from the notes; or, declined, why
+    not and which command to use. The calculators' own answers supply the numbers."""
+    if reading.request is None:
+        return Answer(
+            command="ask",
+            title="Not computed",
+            headline=f"Not computed: {reading.declined}.".replace("..", "."),
+            lines=(
+                "I compute only what the engine computes, from the numbers you give: "
+                "/nernst ion:K inside:140 outside:5 · /restpot k_out:7 · /whatif scenario:pump-block",
+                *(f"Assumed: {line}" for line in reading.assumptions),
+            ),
+            answered=False,
+        )
+    calculated = {"nernst": nernst_answer, "restpot": restpot, "whatif": whatif_answer}[reading.request.command](
+        reading.request
+    )
+    key = reading.request.command
+    if key == "whatif":
+        key = str(reading.request.options["scenario"])
+    topic = services.knowledge.get(NUMERIC_TOPICS.get(key, ""))
+    lines = [f"= {command_line(reading.request)}"]
+    if reading.reused:
+        lines.append("Reused from your last question: " + ", ".join(reading.reused))
+    lines.extend(f"Assumed: {line}" for line in reading.assumptions)
+    if topic is not None:
+        lines.append(f"The idea: {topic.summary} (/explain topic:{topic.slug})")
+    lines.extend(calculated.lines)
+    return Answer(
+        command="ask",
+        title=calculated.title,
+        headline=calculated.headline,
+        lines=tuple(lines),
+        fields=calculated.fields,
+        footer=calculated.footer,
+        result=calculated.result,
+        topic=topic.slug if topic is not None else None,
+        answered=True,
+    )
+
+
 def ask_answer(request: Request, services: Services) -> Answer:
-    """The curated entry that answers the question, or an honest "not in my notes"."""
+    """A calculation asked in words, computed (:mod:`bot.reading.numeric`); otherwise the curated
+    entry that answers the question, or an honest "not in my notes"."""
     spec = COMMANDS["ask"]
     question = check_text(spec.options[0], str(request.options["question"]))
+    reading = read_numeric(question)
+    if reading is not None:
+        return numeric_answer(reading, services)
     ranking = services.ask.rank(question)
     if ranking.answered and ranking.best is not None:
         # Close runners-up come after the answer, not before it: a right answer that opens
