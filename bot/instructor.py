@@ -74,7 +74,9 @@ _OUTCOMES: Final = {
 
 PRIVACY_SENTENCE: Final = (
     "For each command you use, the bot keeps when it was, the server and channel, the command "
-    "and the options you typed (an /ask question too), whether it worked and how fast. Your "
+    "and the options you typed (an /ask question, or the question of a chat message, too), whether it "
+    "worked and how fast. For follow-ups the chat also remembers, in memory for 30 minutes, the numbers "
+    "and topic of your last question there (never its text); /privacy forget clears that too. Your "
     "Discord id is never stored: you appear as a pseudonym, a keyed hash only this bot can compute. "
     "Why: so instructors can see, for the class as a whole, what is asked and what the notes miss. "
     "Rows are deleted after the retention period, or now with /privacy forget."

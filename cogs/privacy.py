@@ -48,6 +48,12 @@ async def settle(client: discord.Client) -> None:
         log.warning("interaction log not flushed before a privacy request: %s", type(error).__name__)
 
 
+def forget_conversations(client: discord.Client, user_id: int) -> int:
+    """The chat's follow-up memory of this user (bot/conversation.py), dropped with the rest."""
+    conversations = getattr(client, "conversations", None)  # a plain Client has none
+    return conversations.forget_user(str(user_id)) if conversations is not None else 0
+
+
 async def _edit(interaction: discord.Interaction, message: OutgoingMessage) -> None:
     """Replace the prompt (the message the button sits on) and remove its buttons."""
     try:
@@ -73,6 +79,7 @@ class ForgetButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], t
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        forget_conversations(interaction.client, interaction.user.id)
         parts = log_parts(interaction.client)
         if parts is None:
             await safe_reply(interaction, OutgoingMessage(content=NOT_SET_UP), ephemeral=True)
@@ -141,8 +148,11 @@ class Privacy(GeneratedCommands):
 
     async def forget(self, interaction: discord.Interaction, options: dict[str, Any]) -> None:
         if (own := await self._own_rows(interaction)) is None:
+            forget_conversations(self.bot, interaction.user.id)  # nothing logged to confirm: the chat's memory goes now
             return
         prompt, anything = await instructor.forget_prompt(*own)
+        if not anything:  # no button to press: the chat's memory goes now
+            forget_conversations(self.bot, interaction.user.id)
         view = forget_view() if anything else None
         await send_messages(interaction, render_messages(prompt), ephemeral=True, view=view)
 

@@ -36,6 +36,7 @@ from bot.render.discord import OutgoingMessage
 
 EXPECTED_EXTENSIONS = [
     "cogs.calculator",
+    "cogs.chat",
     "cogs.instructors",
     "cogs.knowledge",
     "cogs.meta",
@@ -98,6 +99,7 @@ async def test_setup_hook_loads_every_extension_once_and_exactly_the_declared_co
     assert tutor_bot.tree.get_commands(guild=discord.Object(1)) == []  # nothing guild-specific
     assert {type(cog).__name__ for cog in tutor_bot.cogs.values()} == {
         "Calculator",
+        "Chat",
         "Instructors",
         "Knowledge",
         "Meta",
@@ -125,6 +127,7 @@ async def test_the_bot_pings_nobody_and_asks_for_no_privileged_intent(tutor_bot:
     assert not intents.members and not intents.presences and not intents.message_content
     assert intents.value & discord.Intents(members=True, presences=True, message_content=True).value == 0
     assert intents.guilds
+    assert intents.guild_messages and intents.dm_messages  # the chat: mentions and DMs, not privileged
     assert tutor_bot.help_command is None
 
 

@@ -55,6 +55,13 @@ def _option_lines(spec: CommandSpec) -> tuple[AnswerField, ...]:
     )
 
 
+CHAT_LINE: Final = (
+    "Or just ask: DM me, or mention me in a channel (every follow-up there must mention me too: "
+    "without it I cannot read the message)."
+)
+"""The chat in one line: the bot reads a channel message only when it is mentioned (no Message Content intent)."""
+
+
 LISTS_TOPICS: Final = "explain"
 """The command whose help lists the topics: offline there is no autocomplete to show them."""
 
@@ -83,6 +90,7 @@ def help_answer(request: Request, knowledge: KnowledgeBase | None = None) -> Ans
         command="help",
         title=f"membrane-tutor {__version__}",
         headline="Membrane physiology, computed and explained. Try one of these:",
+        lines=(CHAT_LINE,),
         fields=tuple(field for spec in COMMANDS.values() for field in _help_fields(spec)),
         footer="Concentrations in mM, temperature in °C, potentials in mV. "
         f"/help command:{LISTS_TOPICS} lists the topics.",

@@ -25,6 +25,7 @@ from bot.app.health import HealthFile
 from bot.app.recording import Recorder, outcome_of
 from bot.app.replies import ShareButton, defer_thinking, safe_reply, send_messages, share_view
 from bot.commands import Request, decode_request, encode_request
+from bot.conversation import ConversationStore, MemoryConversations
 from bot.physiology import InputError
 from bot.render.discord import OutgoingMessage, render_messages
 from bot.render.figures import FigureService
@@ -48,9 +49,15 @@ def extension_names() -> list[str]:
 
 
 def intents() -> discord.Intents:
-    """Guilds only: slash commands need no privileged intent and no message content."""
+    """Guilds, and messages in servers and DMs for the chat (cogs/chat.py); nothing privileged.
+
+    Without the Message Content intent Discord still delivers the content of a message that
+    mentions the bot and of every DM with it, which is all the chat reads.
+    """
     chosen = discord.Intents.none()
     chosen.guilds = True
+    chosen.guild_messages = True
+    chosen.dm_messages = True
     return chosen
 
 
@@ -119,6 +126,7 @@ class TutorBot(commands.Bot):
         figures: FigureService | None = None,
         answers: AnswerCache | None = None,
         recorder: Recorder | None = None,
+        conversations: ConversationStore | None = None,
     ) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # a text-only bot: no voice warnings
         super().__init__(
@@ -134,6 +142,7 @@ class TutorBot(commands.Bot):
         self.figures = figures if figures is not None else FigureService()  # its pool starts on the first figure
         self.answers = answers if answers is not None else MemoryAnswerCache()
         self.recorder = recorder if recorder is not None else Recorder(None, None)  # None: logging not set up
+        self.conversations = conversations if conversations is not None else MemoryConversations()  # chat follow-ups
 
     async def setup_hook(self) -> None:
         for name in extension_names():
@@ -150,6 +159,10 @@ class TutorBot(commands.Bot):
             self.figures.close()
             if self.health is not None:
                 await self.health.stop(self)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: the chat (cogs/chat.py) listens on its own. The default would
+        parse every mention as a command and log "command not found" for each question."""
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))

@@ -62,6 +62,52 @@ class Recorder:
         outcome: str = "ok",
         answer: Answer | None = None,
     ) -> None:
+        self._record(
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            command,
+            options,
+            started=started,
+            outcome=outcome,
+            answer=answer,
+        )
+
+    def record_message(
+        self,
+        message: discord.Message,
+        command: str,
+        options: dict[str, Any],
+        *,
+        started: float,
+        outcome: str = "ok",
+        answer: Answer | None = None,
+    ) -> None:
+        """The same row for a chat message (a mention or a DM) as for an interaction."""
+        guild = message.guild.id if message.guild is not None else None
+        self._record(
+            guild,
+            message.channel.id,
+            message.author.id,
+            command,
+            options,
+            started=started,
+            outcome=outcome,
+            answer=answer,
+        )
+
+    def _record(
+        self,
+        guild: int | None,
+        channel: int | None,
+        user: int,
+        command: str,
+        options: dict[str, Any],
+        *,
+        started: float,
+        outcome: str,
+        answer: Answer | None,
+    ) -> None:
         if not self.enabled:
             return
         assert self.pseudonyms is not None
@@ -69,9 +115,9 @@ class Recorder:
             id=uuid.uuid4().hex,
             at=dt.datetime.now(dt.UTC),
             kind="interaction",
-            guild=str(interaction.guild_id) if interaction.guild_id else None,
-            channel=str(interaction.channel_id) if interaction.channel_id else None,
-            user=self.pseudonyms.of(interaction.user.id),
+            guild=str(guild) if guild else None,
+            channel=str(channel) if channel else None,
+            user=self.pseudonyms.of(user),
             command=command,
             options={name: value for name, value in options.items() if name != "private"},
             outcome=outcome if answer is None or not answer.error else "input",
