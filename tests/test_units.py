@@ -147,3 +147,10 @@ def test_ion_names_and_symbols() -> None:
         "Na",
         "Cl",
     ]
+
+
+def test_warm_up_builds_the_registry_once() -> None:
+    from bot.reading.units import registry, warm_up
+
+    warm_up()
+    assert registry() is registry()  # one registry for every reader
