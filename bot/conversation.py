@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any, Final, Protocol
 
-from bot.commands import COMMANDS, Request
+from bot.commands import Request
 
 TTL_SECONDS: Final = 30 * 60
 """How long a conversation is remembered after its last answer: about one study session."""
@@ -159,16 +159,17 @@ def asks_for_more(text: str) -> bool:
 class Plan:
     """What to answer for one chat message.
 
-    ``request`` goes through the usual handlers; ``note`` is said first (what a follow-up
-    reused); ``declined``, when set, is said instead of answering (a follow-up that cannot be
-    computed); ``computed`` is the calculator request the answer computes, kept for the
+    ``request`` goes through the usual handlers, unless ``reading`` is set: a numeric
+    follow-up, answered by ``bot.answers.knowledge.numeric_answer`` (the number, the
+    command, what was reused and assumed; or why it is not computed). ``note`` is said first
+    (what a topic follow-up reused); ``computed`` is the calculator request to keep for the
     next follow-up.
     """
 
     request: Request
     note: str | None = None
     computed: Request | None = None
-    declined: str | None = None
+    reading: Any = None
 
 
 def numeric_reader() -> ModuleType | None:
@@ -178,27 +179,6 @@ def numeric_reader() -> ModuleType | None:
     except ImportError:
         return None
     return numeric
-
-
-def invocation(request: Request) -> str:
-    """The slash command a request is, as a student would type it (``/nernst ion:Na inside:12``)."""
-    spec = COMMANDS.get(request.command)
-    order = [option.name for option in spec.options] if spec is not None else list(request.options)
-    words = [f"/{request.command}"]
-    for name in order:
-        value = request.options.get(name)
-        if value is None or name == "private":
-            continue
-        words.append(f"{name}:{_shown(value)}")
-    return " ".join(words)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def plan(text: str, previous: Turn | None, reader: ModuleType | None = None) -> Plan:
@@ -220,16 +200,8 @@ def plan(text: str, previous: Turn | None, reader: ModuleType | None = None) -> 
         return Plan(ask)
     if previous is not None and previous.request is not None:
         reading = reader.follow_up(text, previous.request)
-        if reading is not None and (reading.request is not None or reading.declined):
-            return _follow_up_plan(reading, previous.request)
+        if reading is not None:
+            # Declined (a number missing): the previous request stays, for the next try.
+            return Plan(ask, computed=reading.request or previous.request, reading=reading)
     reading = reader.read_numeric(text)
     return Plan(ask, computed=reading.request if reading is not None else None)
-
-
-def _follow_up_plan(reading: Any, previous: Request) -> Plan:
-    if reading.request is None:
-        return Plan(previous, declined=f"I can't compute that follow-up: {reading.declined}.".replace("..", "."))
-    reused = "; ".join(reading.reused) or invocation(previous)
-    lines = [f"Following up on your last question: reused {reused}.", f"= {invocation(reading.request)}"]
-    lines += [f"Assumed: {assumption}" for assumption in reading.assumptions]
-    return Plan(reading.request, note="\n".join(lines), computed=reading.request)

@@ -24,11 +24,13 @@ from typing import Any, Final
 import discord
 from discord.ext import commands
 
-from bot.answers import Answer, answer, cacheable
+from bot.answers import Answer, answer, cacheable, error_answer
+from bot.answers.knowledge import numeric_answer
 from bot.app.bot import CALCULATOR_COOLDOWN, TutorBot
 from bot.app.replies import NO_MENTIONS
 from bot.commands import QUESTION_LIMIT, Request
 from bot.conversation import Plan, Turn, plan
+from bot.physiology import InputError
 from bot.render.discord import OutgoingMessage, render_messages
 
 log = logging.getLogger(__name__)
@@ -122,10 +124,6 @@ class Chat(commands.Cog):
         chosen = plan(text, previous)
         guild = str(message.guild.id) if message.guild is not None else None
         request = Request(chosen.request.command, chosen.request.options, user, guild)
-        if chosen.declined:
-            result = Answer(command="ask", title="Not computed", headline=chosen.declined, error=True)
-            await self._send(message, [OutgoingMessage(content=chosen.declined)])
-            return result
         result, messages = await self._rendered(request, chosen)
         await self._send(message, messages)
         if not result.error:
@@ -135,10 +133,10 @@ class Chat(commands.Cog):
 
     async def _rendered(self, request: Request, chosen: Plan) -> tuple[Answer, list[OutgoingMessage]]:
         """The answer and its messages; plain questions come from the answer cache, as /ask's do."""
-        reusable = chosen.note is None and cacheable(request)
+        reusable = chosen.note is None and chosen.reading is None and cacheable(request)
         cached = self.bot.answers.get(request) if reusable else None
         if cached is None:
-            result = _with_note(answer(request, self.bot.services), chosen.note)
+            result = _with_note(self._answer_of(request, chosen), chosen.note)
             cached = (result, [] if result.figures else render_messages(result))
             if reusable:
                 self.bot.answers.put(request, cached)
@@ -146,6 +144,16 @@ class Chat(commands.Cog):
         if result.figures:  # drawn off the event loop, as for the slash commands
             messages = render_messages(result, await self.bot.figures.render_all(result.figures))
         return result, messages
+
+    def _answer_of(self, request: Request, chosen: Plan) -> Answer:
+        """A numeric follow-up through /ask's own presentation of a computed reading (the number,
+        the command, what was reused and assumed), anything else through the handlers."""
+        if chosen.reading is None:
+            return answer(request, self.bot.services)
+        try:
+            return numeric_answer(chosen.reading, self.bot.services)
+        except InputError as error:  # a reused value the engine refuses: said like any bad input
+            return error_answer("ask", error)
 
     async def _send(self, message: discord.Message, messages: list[OutgoingMessage]) -> None:
         """Each part as a reply to the student's message that pings nobody, not even them."""

@@ -15,7 +15,6 @@ from bot.conversation import (
     Plan,
     Turn,
     asks_for_more,
-    invocation,
     plan,
 )
 
@@ -109,13 +108,6 @@ def test_questions_of_their_own_are_not_asks_for_more(text: str) -> None:
     assert not asks_for_more(text)
 
 
-def test_invocation_is_the_command_a_student_would_type() -> None:
-    assert invocation(NERNST_NA) == "/nernst ion:Na inside:12 outside:145"
-    assert (
-        invocation(Request("whatif", {"scenario": "hyperkalemia", "private": True})) == "/whatif scenario:hyperkalemia"
-    )
-
-
 @dataclass(frozen=True)
 class Reading:
     request: Request | None
@@ -154,21 +146,28 @@ def test_why_answers_with_the_last_topic_and_says_so() -> None:
     assert plan("tell me more", Turn(NERNST_NA, None), _reader()).request.options["topic"] == "nernst-equation"
 
 
-def test_a_numeric_follow_up_reuses_the_last_request_and_says_what() -> None:
+def test_a_numeric_follow_up_reuses_the_last_request() -> None:
     potassium = Request("nernst", {"ion": "K", "inside": 12.0, "outside": 145.0})
-    reader = _reader(follow=Reading(potassium, assumptions=("37 °C (body temperature)",), reused=("inside 12 mM",)))
+    reading = Reading(potassium, assumptions=("37 °C (body temperature)",), reused=("inside 12 mM",))
+    reader = _reader(follow=reading)
     chosen = plan("and for potassium?", Turn(NERNST_NA, "nernst-equation"), reader)
-    assert chosen.request == potassium and chosen.computed == potassium
-    assert chosen.note is not None
-    assert "reused inside 12 mM" in chosen.note and "= /nernst ion:K inside:12 outside:145" in chosen.note
-    assert "Assumed: 37 °C (body temperature)" in chosen.note
+    assert chosen.reading is reading and chosen.computed == potassium  # answered by numeric_answer
     assert reader.calls == [("follow_up", NERNST_NA)]
 
 
-def test_a_follow_up_that_cannot_be_computed_is_declined_with_the_reason() -> None:
-    reader = _reader(follow=Reading(None, declined="a needed number is missing: [Na⁺] inside"))
-    chosen = plan("and inside?", Turn(NERNST_NA, None), reader)
-    assert chosen.declined == "I can't compute that follow-up: a needed number is missing: [Na⁺] inside."
+def test_a_declined_follow_up_keeps_the_previous_request_for_the_next_try() -> None:
+    reading = Reading(None, declined="a needed number is missing: [Na⁺] inside")
+    chosen = plan("and inside?", Turn(NERNST_NA, None), _reader(follow=reading))
+    assert chosen.reading is reading and chosen.computed == NERNST_NA
+
+
+def test_the_real_reader_follows_up_with_a_new_temperature() -> None:
+    """With bot.reading.numeric (part R): the temperature changes, the concentrations are reused."""
+    reader = pytest.importorskip("bot.reading.numeric")
+    chosen = plan("now at 20 °C", Turn(NERNST_NA, "nernst-equation"), reader)
+    assert chosen.reading is not None and chosen.reading.request is not None
+    assert chosen.reading.request == Request("nernst", {**NERNST_NA.options, "temperature": 20.0})
+    assert chosen.reading.reused and chosen.computed == chosen.reading.request
 
 
 def test_without_a_previous_request_or_a_reader_it_is_a_plain_question() -> None:

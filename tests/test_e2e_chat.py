@@ -112,12 +112,17 @@ def test_a_dm_is_answered_and_a_follow_up_reuses_the_previous_question(world: Wo
 def test_a_numeric_follow_up_in_the_dm_reuses_the_previous_numbers(world: World) -> None:
     first = world.say("what's E_Na if it's 12 inside and 145 outside?", user="friend", guild=False)
     (computed,) = world.replies(first)
-    assert "+66.5 mV" in _text(computed) or "+66.4 mV" in _text(computed) or "mV" in _text(computed)
-    follow = world.say("and for potassium?", user="friend", guild=False)
+    assert computed.embeds[0]["description"].startswith("**E_Na = +66.")  # the number first
+    assert "/nernst ion:Na inside:12 outside:145" in _text(computed)
+    follow = world.say("now at 20 °C", user="friend", guild=False)
     (reused,) = world.replies(follow)
     _assert_reply_that_cannot_ping(reused, follow)
     text = _text(reused)
-    assert "reused" in text and "/nernst ion:K" in text
+    assert reused.embeds[0]["description"].startswith("**E_Na = +6")
+    assert "Reused from your last question" in text and "/nernst ion:Na inside:12 outside:145 temperature:20" in text
+    switched = world.say("and for potassium?", user="friend", guild=False)  # follows the 20 °C request
+    (potassium,) = world.replies(switched)
+    assert potassium.embeds[0]["description"].startswith("**E_K = −")
 
 
 def test_a_channel_message_without_a_mention_and_another_bots_message_get_nothing(world: World) -> None:
