@@ -8,11 +8,25 @@ is held to its known error, 0.0404/|z| mV per decade (exact slope 61.5404, Bear,
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
 from bot.physiology import nernst, resting_potential
-from bot.physiology.derivation import ROUNDED_SLOPE_37C, Derivation, Step
+from bot.physiology.derivation import (
+    ROUNDED_SLOPE_37C,
+    Derivation,
+    Step,
+    _Fallback,
+    _fast_ghk,
+    _fast_nernst,
+    ghk_derivation,
+    nernst_derivation,
+    reference_ghk_derivation,
+    reference_nernst_derivation,
+)
+from bot.physiology.equations import ghk_voltage, nernst_potential
+from bot.physiology.ions import CUSTOM, GHK_IONS, IONS, Ion
 
 R = 8.314462618  # CODATA 2018
 F = 96485.33212
@@ -137,3 +151,100 @@ def test_ghk_derivation_with_a_subnormal_permeability() -> None:
     assert result.vm_mv == pytest.approx(nernst_ref(1, 1e-6, 5.0, 37.0), rel=1e-12)
     assert result.derivation is not None
     check_steps(result.derivation, result.vm_mv)
+
+
+# The fast builders (templates per structure, values by the mpmath primitives sympy calls) against
+# the reference builders (sympy substitution, printing and evaluation for every call): byte for byte.
+
+FAST_CASES = 1000
+
+
+def _same_steps(fast: Derivation, reference: Derivation) -> None:
+    assert len(fast.steps) == len(reference.steps)
+    for mine, theirs in zip(fast.steps, reference.steps, strict=True):
+        assert (mine.sentence, mine.latex, mine.unicode, mine.approximate) == (
+            theirs.sentence,
+            theirs.latex,
+            theirs.unicode,
+            theirs.approximate,
+        )
+        assert mine.value_mv == theirs.value_mv, (mine.unicode, mine.value_mv, theirs.value_mv)  # to the bit
+        assert mine.scale == theirs.scale
+
+
+def _concentration(rng: random.Random) -> float:
+    return float(rng.choice([10 ** rng.uniform(-6, 3), round(rng.uniform(1, 200)), round(rng.uniform(1, 200), 1)]))
+
+
+def _temperature(rng: random.Random) -> float:
+    return rng.choice([37.0, 37.0, 18.5, 20.0, 0.0, 50.0, round(rng.uniform(0, 50), 1), rng.uniform(0, 50)])
+
+
+def test_fast_nernst_derivation_is_the_reference_byte_for_byte() -> None:
+    """Every ion and every valence −3 … 3, any temperature, concentrations over the accepted range."""
+    rng = random.Random(11)
+    ions = [*IONS.values(), *(Ion(CUSTOM, "custom ion", "X", v) for v in (-3, -2, -1, 1, 2, 3))]
+    fast_built = 0
+    for _ in range(FAST_CASES):
+        ion = rng.choice(ions)
+        inside, outside, celsius = _concentration(rng), _concentration(rng), _temperature(rng)
+        result = float(nernst_potential(ion.valence, inside, outside, celsius))
+        reference = reference_nernst_derivation(ion, inside, outside, celsius, result)
+        try:
+            fast = _fast_nernst(ion, inside, outside, celsius, result)
+        except _Fallback:  # the public builder answers with the reference itself
+            assert nernst_derivation.__wrapped__(ion, inside, outside, celsius, result).steps == reference.steps
+            continue
+        fast_built += 1
+        _same_steps(fast, reference)
+    assert fast_built >= 0.99 * FAST_CASES  # the fast path is the path, not the exception
+
+
+@pytest.mark.parametrize("keys", [("K", "Na"), ("K", "Na", "Cl"), ("K", "Cl"), ("Na", "Cl")])
+def test_fast_ghk_derivation_is_the_reference_byte_for_byte(keys: tuple[str, ...]) -> None:
+    """Two and three ions, Cl⁻ included, zero and single permeabilities (the reduction to Nernst)."""
+    rng = random.Random(hash(keys) & 0xFFFF)
+    fast_built = 0
+    for _ in range(FAST_CASES // 2):
+        values = []
+        for key in keys:
+            permeability = rng.choice(
+                [0.0, 1.0, rng.uniform(0, 1), 10 ** rng.uniform(-6, 0), round(rng.uniform(0, 1), 2)]
+            )
+            values.append((key, permeability, _concentration(rng), _concentration(rng)))
+        if all(p == 0 for _, p, _, _ in values):
+            values[0] = (values[0][0], 1.0, values[0][2], values[0][3])
+        ghk_values = tuple(values)
+        celsius = _temperature(rng)
+        result = float(ghk_voltage(celsius, {k: (p, i, o) for k, p, i, o in ghk_values}))
+        reference = reference_ghk_derivation(celsius, ghk_values, result)
+        try:
+            fast = _fast_ghk(celsius, ghk_values, result)
+        except _Fallback:
+            assert ghk_derivation.__wrapped__(celsius, ghk_values, result).steps == reference.steps
+            continue
+        fast_built += 1
+        _same_steps(fast, reference)
+    assert fast_built >= 0.99 * (FAST_CASES // 2)
+
+
+def test_fast_derivations_keep_their_expressions_and_bindings() -> None:
+    """The lazily built expressions and bindings are the reference's, and re-evaluate to each step's value."""
+    rng = random.Random(5)
+    for _ in range(40):
+        ion = rng.choice(list(IONS.values()))
+        inside, outside, celsius = _concentration(rng), _concentration(rng), _temperature(rng)
+        result = float(nernst_potential(ion.valence, inside, outside, celsius))
+        fast = _fast_nernst(ion, inside, outside, celsius, result)
+        reference = reference_nernst_derivation(ion, inside, outside, celsius, result)
+        assert dict(fast.bindings) == dict(reference.bindings)
+        for mine, theirs in zip(fast.steps, reference.steps, strict=True):
+            assert mine.expression == theirs.expression
+            assert fast.evaluate(mine) == mine.value_mv
+        values = tuple((key, rng.uniform(0, 1), _concentration(rng), _concentration(rng)) for key in GHK_IONS)
+        vm = float(ghk_voltage(celsius, {k: (p, i, o) for k, p, i, o in values}))
+        fast, reference = _fast_ghk(celsius, values, vm), reference_ghk_derivation(celsius, values, vm)
+        assert dict(fast.bindings) == dict(reference.bindings)
+        for mine, theirs in zip(fast.steps, reference.steps, strict=True):
+            assert mine.expression == theirs.expression
+            assert fast.evaluate(mine) == mine.value_mv
