@@ -53,10 +53,31 @@ def main() -> None:
     timings.sort()
     p99 = timings[int(0.99 * (len(timings) - 1))]
     verdict = "met" if p99 <= TARGET_P99_MS else "missed"
+    floor = _floor(len(timings), statistics.median(timings))
     print(
         f"numeric /ask in process: {len(timings)} answers, median {statistics.median(timings):.3f} ms, "
-        f"p99 {p99:.3f} ms (target ≤ {TARGET_P99_MS} ms: {verdict}), max {timings[-1]:.3f} ms"
+        f"p99 {p99:.3f} ms (target ≤ {TARGET_P99_MS} ms: {verdict}), max {timings[-1]:.3f} ms; "
+        f"a busy loop of the same median on this machine now: p99 {floor:.3f} ms (scheduling noise from other load)"
     )
+
+
+def _floor(count: int, median_ms: float) -> float:
+    """p99 of a pure-Python loop as long as the median answer: on a shared machine the scheduler's
+    time slices (about 4 ms) show up in any p99, so the figure says how much of it is the bot's."""
+    spins = 1000
+    start = time.perf_counter()
+    for _ in range(spins):
+        pass
+    per_spin = max((time.perf_counter() - start) / spins, 1e-9)
+    loops = max(1, int(median_ms / 1000 / per_spin))
+    timings = []
+    for _ in range(count):
+        begin = time.perf_counter()
+        for _ in range(loops):
+            pass
+        timings.append((time.perf_counter() - begin) * 1000)
+    timings.sort()
+    return timings[int(0.99 * (len(timings) - 1))]
 
 
 if __name__ == "__main__":

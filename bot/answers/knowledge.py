@@ -87,8 +87,34 @@ NUMERIC_TOPICS: Final = {
     "hyponatremia": "sodium-disorders",
     "pump-block": "sodium-potassium-pump",
     "na-permeability-up": "relative-permeability",
+    "resting-membrane-potential": "resting-membrane-potential",
 }
 """The topic whose summary follows a computed answer: the idea behind the number."""
+
+
+def _numeric_topic(request: Request) -> str:
+    """Which idea a computed answer points to: the scenario's topic; for a resting potential, the
+    clinical topic a serum value outside its range belongs to (K⁺ 3.5–5.0, Na⁺ 135–145 mmol/L, the
+    ranges the notes give), the permeability topic when only permeabilities changed, the resting
+    potential itself when nothing did; else the equation's."""
+    options = request.options
+    if request.command == "whatif":
+        return str(options["scenario"])
+    if request.command != "restpot":
+        return request.command
+    k_out, na_out = options.get("k_out"), options.get("na_out")
+    if isinstance(k_out, float | int) and k_out > 5.0:
+        return "hyperkalemia"
+    if isinstance(k_out, float | int) and k_out < 3.5:
+        return "hypokalemia"
+    if isinstance(na_out, float | int) and not 135 <= na_out <= 145:
+        return "hyponatremia"
+    numbers = {name for name in options if name not in ("preset", "temperature")}
+    if not numbers:
+        return "resting-membrane-potential"
+    if all(name.startswith("p_") for name in numbers):
+        return "na-permeability-up"
+    return "restpot"
 
 
 def numeric_answer(reading: NumericReading, services: Services) -> Answer:
@@ -110,9 +136,7 @@ def numeric_answer(reading: NumericReading, services: Services) -> Answer:
     calculated = {"nernst": nernst_answer, "restpot": restpot, "whatif": whatif_answer}[reading.request.command](
         reading.request
     )
-    key = reading.request.command
-    if key == "whatif":
-        key = str(reading.request.options["scenario"])
+    key = _numeric_topic(reading.request)
     topic = services.knowledge.get(NUMERIC_TOPICS.get(key, ""))
     lines = [f"= {command_line(reading.request)}"]
     if reading.reused:
@@ -140,9 +164,16 @@ def ask_answer(request: Request, services: Services) -> Answer:
     spec = COMMANDS["ask"]
     question = check_text(spec.options[0], str(request.options["question"]))
     reading = read_numeric(question)
-    if reading is not None:
+    if reading is not None and reading.request is not None:
         return numeric_answer(reading, services)
     ranking = services.ask.rank(question)
+    if reading is not None and not (ranking.answered and ranking.best is not None):
+        return numeric_answer(reading, services)
+    if reading is not None and ranking.best is not None:
+        # Not computed, but the notes answer the question: the reason first, then the entry.
+        lead = (f"Not computed: {reading.declined}.".replace("..", "."),)
+        footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
+        return topic_answer("ask", ranking.best, lead=lead, footer=footer, confidence=ranking.confidence)
     if ranking.answered and ranking.best is not None:
         # Close runners-up come after the answer, not before it: a right answer that opens
         # with "Did you mean …?" reads as a miss.

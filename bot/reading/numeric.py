@@ -171,6 +171,12 @@ _PERM_NAMED: Final = re.compile(
     rf"|permeabilit(?:y|ies)\s+(?:to|for|of)\s+(?P<b>{_ION_WORD}){_CHARGE})"
     rf"\s*(?:=|is|of|:|was)*\s*(?P<value>{_NUM})(?P<unit>\s*cm\s*/\s*s(?:ec)?)?"
 )
+_PERM_FROMTO: Final = re.compile(
+    rf"(?:p\s?_?\s?(?P<a>na|k|cl)\+?\s*[:/]\s*p\s?_?\s?(?P<b>na|k|cl)\+?"
+    rf"|(?P<c>{_ION_WORD}){_CHARGE}\s*[:/]\s*(?P<d>{_ION_WORD}){_CHARGE}\s*permeabilit(?:y|ies)"
+    rf"|(?P<e>{_ION_WORD}){_CHARGE}\s*permeabilit(?:y|ies))"
+    rf"[^.?!\d]{{0,30}}?from\s+(?P<x>{_NUM})\s*(?:to)\s*(?P<y>{_NUM})"
+)
 _TIMES_MORE: Final = re.compile(
     rf"(?P<value>{_NUM})\s*(?:times|x|-?fold)\s*(?:more|greater|higher|bigger)\s*(?:permeable|permeability)?\s*"
     rf"(?:to|for)?\s*(?P<a>{_ION_WORD}){_CHARGE}\s*(?:than|vs|versus)\s*(?:to|for)?\s*(?P<b>{_ION_WORD}){_CHARGE}"
@@ -207,7 +213,8 @@ _WHAT_IF: Final = re.compile(
 )
 _WHY: Final = re.compile(r"^\s*(?:why|explain|describe|what is meant|define|how come)\b")
 _COMPUTE: Final = re.compile(
-    r"\b(?:calc\w*|comput\w*|work(?:ing)? out|determine|find|estimate|solve|plug|use (?:the )?(?:nernst|ghk|goldman)|"
+    r"\b(?:calc(?:s|ulat\w*)?\b|comput\w*|work(?:ing)? out|determine|find|estimate|solve|plug|"
+    r"use (?:the )?(?:nernst|ghk|goldman)|"
     r"what(?:'s| is| would be| will be| are| r)|whats|wat|wats|value|how (?:much|negative|positive|big|large)|give me|"
     r"predict|get|gives?|equals?|=|\?)"
 )
@@ -238,7 +245,7 @@ _NOT_COMPUTED: Final = (
         "a dose",
     ),
     (re.compile(r"\banion gap"), "the anion gap"),
-    (re.compile(r"\bdriving force|\belectrochemical driving"), "the driving force"),
+    (re.compile(r"\bdriving force|\belectrochemical driving|\bnet force"), "the driving force"),
     (re.compile(r"\bcurrent\b|\bamps?\b|\bna/cm|\bua\b|\bpa\b"), "a current"),
     (re.compile(r"\bconductance\b|\bsiemens|\bms/cm"), "a conductance"),
     (
@@ -471,6 +478,16 @@ def _permeabilities(parsed: _Parsed, text: str) -> str:
                 _set_permeability(parsed, name, value)
             parsed.permeability_notes.append("the ratio read in the order P_K : P_Na : P_Cl")
             text = _mask(text, match.start(), match.end())
+    for match in _PERM_FROMTO.finditer(text):
+        first = _ion(match["a"] or match["c"] or match["e"])
+        second = _ion(match["b"] or match["d"]) or ("K" if first != "K" else None)
+        if first and second:
+            parsed.permeabilities.setdefault(second, 1.0)
+            _set_permeability(parsed, first, _number(match["y"]) * parsed.permeabilities[second])
+            parsed.permeability_notes.append(
+                f"P_{first}/P_{second} taken at its new value {match['y']} (it was {match['x']})"
+            )
+        text = _mask(text, match.start(), match.end())
     for match in _PERM_SINGLE.finditer(text):
         value = _number(match["value"])
         name = _ion(match["a"])
@@ -872,30 +889,40 @@ def _unique(lines: list[str]) -> list[str]:
     return seen
 
 
+_CONCEPT: Final = re.compile(
+    r"\b(?:why|how come|explain|mean|means|meaning|how do(?:es)? (?:i|you|we|it|that|this)|how to|is it because|"
+    r"because|is this|is that|vs|versus|compare|difference|always|right away|slowly|instead)\b"
+)
+_EXPLICIT: Final = re.compile(
+    r"\b(?:calc(?:s|ulat\w*)?\b|comput\w*|work(?:ing)? out|solve|determine|estimate|"
+    r"find (?:the )?(?:e|v|rmp|resting|new)|"
+    r"value of|number for|what(?:'s| is| would be| will be| does| happens)|whats|wat|predict|new (?:rmp|vm|v_m|e))"
+)
+_TWO_TEMPERATURES: Final = re.compile(r"(?:room|body|\d\s*°?\s*c\b).*(?:room|body|\d\s*°?\s*c\b)")
+
+
 def _is_calculation(parsed: _Parsed) -> bool:
-    """Whether the question asks for a number at all (else the notes answer it)."""
+    """Whether the question asks for a number at all (else the notes answer it): a concept question
+    ("why do we divide by 2 for calcium?") that happens to hold a number is not a calculation."""
     text = parsed.text
-    numbers = bool(parsed.values or parsed.permeabilities or parsed.potentials or parsed.numbers_seen)
+    numbers = bool(parsed.values or parsed.permeabilities or parsed.potentials)
     target = bool(parsed.nernst_ions or parsed.nernst_word or parsed.vm_target)
-    if _WHY.match(text) and not numbers:
+    explicit = _EXPLICIT.search(text) is not None
+    computes = re.search(r"\b(?:calc(?:s|ulat\w*)?\b|comput\w*|work(?:ing)? out|solve|plug in)", text) is not None
+    if _CONCEPT.search(text) and not computes and not (numbers and explicit and target):
         return False
-    if parsed.not_computed and (
-        numbers or (_COMPUTE.search(text) and re.search(r"\b(?:calc|comput|work out|solve)", text))
-    ):
+    if parsed.not_computed:
+        asks = explicit or re.search(r"\bhow (?:much|many|fast|long)\b", text) is not None
+        return computes or ((numbers or parsed.numbers_seen > 0) and asks)
+    if numbers and (target or parsed.changes or parsed.scenario or computes):
         return True
-    if numbers and (
-        target or parsed.changes or parsed.scenario or re.search(r"\b(?:calc|comput|solve|work out)", text)
-    ):
+    if target and parsed.changes:
         return True
-    if target and (parsed.changes or parsed.temperature is not None or parsed.preset):
+    if target and parsed.temperature is not None and explicit:
+        return not _TWO_TEMPERATURES.search(text)
+    if target and computes:
         return True
-    if target and re.search(
-        r"\b(?:calc\w*|comput\w*|work out|solve|value of|number for|what(?:'s| is) the value)", text
-    ):
-        return True
-    if parsed.scenario and (target or parsed.changes or _WHAT_IF.search(text)) and not _WHY.match(text):
-        return parsed.scenario == "pump-block" or bool(target)
-    return bool(parsed.changes and parsed.ions_mentioned and target)
+    return bool(parsed.scenario and parsed.vm_target and (explicit or _WHAT_IF.search(text)))
 
 
 def read_numeric(text: str) -> NumericReading | None:
@@ -925,9 +952,8 @@ def _build(parsed: _Parsed, assumptions: list[str] | None = None) -> NumericRead
         return _declined(parsed.errors[0])
     if parsed.temperature is not None and not math.isfinite(parsed.temperature):
         return _declined("The temperature must be a finite number of °C, K or °F.")
-    asks_nernst = bool(parsed.nernst_ions or parsed.nernst_word or parsed.only_permeable)
     only_potentials = parsed.potentials and not parsed.values and not parsed.scenario and not parsed.changes
-    if only_potentials and (_ASKS_CONCENTRATION.search(parsed.text) or not (asks_nernst or parsed.vm_target)):
+    if only_potentials:
         return _declined(
             "the engine computes potentials from concentrations, not a concentration or anything else from a "
             "given potential: give the concentrations to /nernst or /restpot"
@@ -943,11 +969,9 @@ def _build(parsed: _Parsed, assumptions: list[str] | None = None) -> NumericRead
             return _declined(
                 "a needed number is missing: which ion (K⁺, Na⁺, Cl⁻, Ca²⁺ or Mg²⁺) and its concentrations"
             )
-    if parsed.vm_target and parsed.nernst_ions and (parsed.permeabilities or many_ions) and not parsed.only_permeable:
+    if parsed.vm_target and parsed.nernst_ions and not parsed.only_permeable and parsed.nernst_ions[0] in _PREFIX:
         nernst_ion = None  # "V_m and E_K with …": the resting potential, which lists each E too
-    if nernst_ion is not None and (
-        not parsed.vm_target or parsed.only_permeable or not (parsed.permeabilities or many_ions)
-    ):
+    if nernst_ion is not None and (not parsed.vm_target or parsed.only_permeable):
         return _nernst(nernst_ion, parsed, assumptions)
     if parsed.scenario and not parsed.values and not parsed.changes:
         return _whatif(parsed.scenario, parsed, assumptions)
