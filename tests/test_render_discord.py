@@ -60,6 +60,9 @@ def _real_requests() -> Iterator[Request]:
             )
         for scenario in scenarios():
             yield Request("whatif", {"scenario": scenario, "preset": preset})
+    yield Request("labs", {"k": 6.8, "na": 128.0})
+    yield Request("labs", {"k": 2.4, "na": 118.0, "cl": 130.0, "ca": 14.5, "ca_unit": "mg/dL", "albumin": 1.5})
+    yield Request("labs", {"ca": 1.1, "ca_unit": "ionized"})
     yield Request("help")
     for command in _choices("help", "command"):
         yield Request("help", {"command": command})
