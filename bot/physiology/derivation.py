@@ -832,12 +832,27 @@ def ghk_derivation(temperature_c: float, values: GhkValues, result_mv: float) ->
 def warm_up() -> None:
     """Build everything a first ``detail:steps`` would otherwise build: the symbolic forms,
     the identities checked by :func:`chloride_inversion` and :func:`ghk_single_ion_form`
-    (``sp.simplify``, the slowest part), and the default cell's Nernst and GHK derivations
-    (the printers and sympy's own caches; these two stay cached, as real requests)."""
+    (``sp.simplify``, the slowest part), every template of the fast builders (each ion and
+    custom valence, at 37 °C and not, either sign; each set of GHK ions with or without its
+    reduction to Nernst; ≈ 0.2 s), and the default cell's Nernst and GHK derivations (the
+    printers and sympy's own caches; these two stay cached, as real requests)."""
+    from itertools import combinations
+
     from bot.physiology.calculator import nernst, resting_potential  # it imports this module on demand
+    from bot.physiology.ions import CUSTOM
 
     chloride_inversion()
     for key in GHK_IONS:
         ghk_single_ion_form(key)
+    ions = [*IONS.values(), *(Ion(CUSTOM, "custom ion", "X", valence) for valence in (-3, -2, -1, 1, 2, 3))]
+    for ion in ions:
+        for body in (True, False):
+            for negative in (True, False):
+                _nernst_shape(ion, body, negative)
+    for size in range(1, len(GHK_IONS) + 1):
+        for present in combinations(GHK_IONS, size):
+            for single in (None, *present):
+                for negative in (True, False):
+                    _ghk_shape(present, single, negative)
     nernst("K", steps=True)
     resting_potential(steps=True)
