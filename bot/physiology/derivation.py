@@ -8,7 +8,11 @@ The one step that is not exact, the 61.5/z rule of thumb at 37 °C, is marked
 
 This is the one place a request touches sympy, and only on ``detail:steps``: the
 calculator imports this module when steps are asked for, so a summary answer never
-loads sympy. :func:`warm_up` does the symbolic work ahead of time for the long-running bot.
+loads sympy. :func:`warm_up` does the symbolic work ahead of time for the long-running bot:
+each derivation's expressions are built and printed once per structure, and a request for
+new numbers only formats them into those templates and computes the values (see "The fast
+path" below); :func:`reference_nernst_derivation` and :func:`reference_ghk_derivation` are
+the builders that do it all in sympy per call, kept as the fast path's proof and fallback.
 """
 
 from __future__ import annotations
