@@ -167,11 +167,9 @@ def ask_answer(request: Request, services: Services) -> Answer:
     if reading is not None and reading.request is not None:
         return numeric_answer(reading, services)
     ranking = services.ask.rank(question)
-    if reading is not None and not (ranking.answered and ranking.best is not None):
-        return numeric_answer(reading, services)
-    if reading is not None and ranking.best is not None:
+    lead = (f"Not computed: {reading.declined}.".replace("..", "."),) if reading is not None else ()
+    if lead and ranking.answered and ranking.best is not None:
         # Not computed, but the notes answer the question: the reason first, then the entry.
-        lead = (f"Not computed: {reading.declined}.".replace("..", "."),)
         footer = f"From my notes: {ranking.best.title} (match {ranking.confidence:.0%})."
         return topic_answer("ask", ranking.best, lead=lead, footer=footer, confidence=ranking.confidence)
     if ranking.answered and ranking.best is not None:
@@ -190,7 +188,7 @@ def ask_answer(request: Request, services: Services) -> Answer:
         command="ask",
         title="That is not in my notes",
         headline="I only answer from curated, sourced notes, and none of them covers that question.",
-        lines=(*(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest), passed_on),
+        lines=(*(f"Nearest: {t.title} (/explain topic:{t.slug})" for t in nearest), *lead, passed_on),
         confidence=ranking.confidence,
         answered=False,
     )
