@@ -17,12 +17,14 @@ from pathlib import Path
 
 import yaml
 
-from bot.answers import Services
+from bot.answers import Services, answer
+from bot.answers.knowledge import ask_answer
+from bot.commands import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {
     "calibration": ROOT / "knowledge" / "ask-calibration.yaml",
-    **{path.stem: path for path in sorted((ROOT / "tests" / "data").glob("ask-*.yaml"))},
+    **{path.stem: path for path in sorted((ROOT / "tests" / "data").glob("ask-heldout*.yaml"))},
 }
 
 
@@ -30,8 +32,10 @@ def score(services: Services, path: Path, show_misses: bool) -> str:
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     on = [(e["question"], e["topic"]) for e in entries if e["topic"]]
     off = [e["question"] for e in entries if not e["topic"]]
-    right = first = top3 = declined = 0
+    right = first = top3 = declined = through_ask = off_through_ask = 0
     for question, topic in on:
+        whole = ask_answer(Request("ask", {"question": question}), services)  # the reader runs first
+        through_ask += bool(whole.answered) and whole.topic == topic
         ranking = services.ask.rank(question)
         slugs = [match.topic.slug for match in ranking.matches]
         first += slugs[:1] == [topic]
@@ -40,6 +44,7 @@ def score(services: Services, path: Path, show_misses: bool) -> str:
         if show_misses and not (ranking.answered and slugs[:1] == [topic]):
             print(f"  miss {ranking.confidence:.3f} {topic} <- {slugs[:3]} | {question}")
     for question in off:
+        off_through_ask += not answer(Request("ask", {"question": question}), services).answered
         ranking = services.ask.rank(question)
         declined += not ranking.answered
         if show_misses and ranking.answered:
@@ -47,7 +52,9 @@ def score(services: Services, path: Path, show_misses: bool) -> str:
     return (
         f"{path.name}: on-topic answered right {right}/{len(on)} = {right / len(on):.1%} "
         f"(first {first / len(on):.1%}, top 3 {top3 / len(on):.1%}); "
-        f"off-topic declined {declined}/{len(off)} = {declined / len(off):.1%}"
+        f"off-topic declined {declined}/{len(off)} = {declined / len(off):.1%}; "
+        f"through /ask (calculations read first): on-topic {through_ask / len(on):.1%}, "
+        f"off-topic declined {off_through_ask / len(off):.1%}"
     )
 
 

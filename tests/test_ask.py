@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.answers import AnswerField, Services, answer
+from bot.answers import Answer, AnswerField, Services, answer
 from bot.commands import QUESTION_LIMIT, Request, parse_invocation
 from bot.knowledge import KnowledgeError, knowledge_dir
 from bot.log import InteractionLog, SqliteStore, default_journal
@@ -50,14 +50,16 @@ def _held_out(path: Path = HELD_OUT) -> list[tuple[str, str | None]]:
 
 
 def _scores(services: Services, held: list[tuple[str, str | None]]) -> tuple[float, float]:
-    """Share of on-topic questions answered with their topic, share of off-topic ones declined."""
+    """Share of on-topic questions answered with their topic, share of off-topic ones declined,
+    through the whole /ask handler (calculations read first), as a student meets it."""
     on = [(q, t) for q, t in held if t is not None]
     off = [q for q, t in held if t is None]
-    answered_right = 0
-    for question, topic in on:
-        ranking = services.ask.rank(question)
-        answered_right += ranking.answered and ranking.best is not None and ranking.best.slug == topic
-    declined = sum(not services.ask.rank(question).answered for question in off)
+
+    def ask(question: str) -> Answer:
+        return answer(Request("ask", {"question": question}), services)
+
+    answered_right = sum(bool((a := ask(q)).answered) and a.topic == topic for q, topic in on)
+    declined = sum(not ask(question).answered for question in off)
     return answered_right / len(on), declined / len(off)
 
 

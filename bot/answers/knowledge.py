@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     # imported by Services.load, and the derivations (sympy) by the calculator on
     # detail:steps, so a calculator answer in a fresh process loads none of them.
     from bot.knowledge import KnowledgeBase, Topic
+    from bot.retrieval import Ranking
 
 
 def _topic_fields(topic: Topic) -> tuple[AnswerField, ...]:
@@ -117,7 +118,7 @@ def _numeric_topic(request: Request) -> str:
     return "restpot"
 
 
-def numeric_answer(reading: NumericReading, services: Services) -> Answer:
+def numeric_answer(reading: NumericReading, services: Services, ranking: Ranking | None = None) -> Answer:
     """A calculation read from free text: the number first, then the command that computes it (so
     the student learns the form), the assumptions, and the idea from the notes; or, declined, why
     not and which command to use. The calculators' own answers supply the numbers."""
@@ -136,8 +137,10 @@ def numeric_answer(reading: NumericReading, services: Services) -> Answer:
     calculated = {"nernst": nernst_answer, "restpot": restpot, "whatif": whatif_answer}[reading.request.command](
         reading.request
     )
-    key = _numeric_topic(reading.request)
-    topic = services.knowledge.get(NUMERIC_TOPICS.get(key, ""))
+    if ranking is not None and ranking.answered and ranking.best is not None:
+        topic = ranking.best  # the notes' entry for the question as asked, as /ask would choose it
+    else:
+        topic = services.knowledge.get(NUMERIC_TOPICS.get(_numeric_topic(reading.request), ""))
     lines = [f"= {command_line(reading.request)}"]
     if reading.reused:
         lines.append("Reused from your last question: " + ", ".join(reading.reused))
@@ -164,9 +167,9 @@ def ask_answer(request: Request, services: Services) -> Answer:
     spec = COMMANDS["ask"]
     question = check_text(spec.options[0], str(request.options["question"]))
     reading = read_numeric(question)
-    if reading is not None and reading.request is not None:
-        return numeric_answer(reading, services)
     ranking = services.ask.rank(question)
+    if reading is not None and reading.request is not None:
+        return numeric_answer(reading, services, ranking)
     lead = (f"Not computed: {reading.declined}.".replace("..", "."),) if reading is not None else ()
     if lead and ranking.answered and ranking.best is not None:
         # Not computed, but the notes answer the question: the reason first, then the entry.
