@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -217,11 +217,16 @@ class Samples:
 
     by_kind: dict[str, list[float]]
     presses: int = 0
+    by_question: dict[str, list[float]] = field(default_factory=dict)
+    """Presses by the question's family: ``derivation`` (nernst/ghk: the steps for new numbers) or ``other``."""
 
-    def add(self, kind: str, record: Any) -> None:
+    def add(self, kind: str, record: Any, card: str = "") -> None:
         if record.response_type != 4 or not record.deadline_met:  # 4: the answer itself, not a deferral
             raise SystemExit(f"{kind}: response type {record.response_type}, on time {record.deadline_met}")
         self.by_kind.setdefault(kind, []).append(1000 * record.latency)
+        if kind.startswith("press"):
+            family = "derivation" if card.startswith(("nernst:", "ghk:")) else "other"
+            self.by_question.setdefault(family, []).append(1000 * record.latency)
 
     def joined(self, prefix: str) -> list[float]:
         return [ms for kind, values in self.by_kind.items() if kind.startswith(prefix) for ms in values]
@@ -256,7 +261,7 @@ async def rounds(thread: Any, users: list[Any], knowledge: Any, total: int, firs
             await press.response(timeout=10)
             if press.original is None or verdict not in said(press.original):
                 raise SystemExit(f"{kind} on {card} seed {seed}: expected {verdict!r}, got {press.original}")
-            samples.add(kind, press)
+            samples.add(kind, press, card)
             samples.presses += 1
 
 
@@ -311,6 +316,8 @@ def through_discord(args: argparse.Namespace) -> int:
         ("grading press, all", samples.joined("press")),
         ("grading press, right letter", samples.by_kind.get("press right", [])),
         ("grading press, wrong letter", samples.by_kind.get("press wrong", [])),
+        ("grading press on a Nernst/GHK question (steps for its numbers)", samples.by_question.get("derivation", [])),
+        ("grading press on a concept or what-if question", samples.by_question.get("other", [])),
     ):
         print(row(name, values, limit).replace(f"≤ {limit:g} ms", f"≤ {limit:.2f} ms (floor p99 + 5)"))
         verdicts.append(p99(values) <= limit)
