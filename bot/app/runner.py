@@ -26,6 +26,7 @@ from bot.app.health import HealthFile
 from bot.app.recording import Recorder
 from bot.log import InteractionLog, Pseudonyms, SchemaTooNew, SqliteStore
 from bot.physiology import warm_up
+from bot.reading import units
 from bot.render.figures import FigureService
 from bot.settings import Settings
 
@@ -94,6 +95,7 @@ def _bot(
     )
     if serving:
         warm_up()  # sympy's symbolic work happens now, not during the first command
+        units.warm_up()  # Pint's registry too: the first typed answer or /labs would pay ~0.3 s
         figures.warm_up()  # matplotlib loads in a worker while the bot connects
     unanswered = recorder.interaction_log.store.unanswered_log() if recorder and recorder.interaction_log else None
     bot = TutorBot(
