@@ -108,20 +108,26 @@ def number_problems(texts: dict[str, str], source_count: int) -> Iterator[str]:
                     )
 
 
-def cell_problems(texts: dict[str, str], topic: Topic) -> Iterator[str]:
-    """A computed number belongs to a cell, and the text must say which."""
-    rendered = " ".join(" ".join((topic.summary, topic.body, topic.clinical or "")).split()).lower()
+def _unnamed_cells(texts: dict[str, str], rendered: str) -> Iterator[tuple[str, str, str]]:
+    """(field, template, preset key) for each computed number whose cell ``rendered`` never names."""
+    named = " ".join(rendered.split()).lower()
     for field, text in texts.items():
         for template in TEMPLATE.findall(text):
             try:
                 key = template_cell(template)
             except (InputError, ValueError):
                 continue  # the template itself is reported by parse_topic
-            if key is not None and PRESETS[key].name.lower() not in rendered:
-                yield (
-                    f"`{field}` computes {{{{{template}}}}} for the {PRESETS[key].name} but never names that cell "
-                    f"(write {{{{cell preset:{key}}}}} or its name)"
-                )
+            if key is not None and PRESETS[key].name.lower() not in named:
+                yield field, template, key
+
+
+def cell_problems(texts: dict[str, str], topic: Topic) -> Iterator[str]:
+    """A computed number belongs to a cell, and the text must say which."""
+    for field, template, key in _unnamed_cells(texts, " ".join((topic.summary, topic.body, topic.clinical or ""))):
+        yield (
+            f"`{field}` computes {{{{{template}}}}} for the {PRESETS[key].name} but never names that cell "
+            f"(write {{{{cell preset:{key}}}}} or its name)"
+        )
 
 
 def _quiz_raw(metadata: dict[str, Any]) -> list[dict[str, Any]]:
@@ -140,18 +146,11 @@ def quiz_claim_texts(item: dict[str, Any], index: int) -> dict[str, str]:
 
 def _question_cell_problems(texts: dict[str, str], question: ConceptQuestion) -> Iterator[str]:
     """A question is read without the topic's body, so it must name its own cell."""
-    rendered = " ".join(" ".join((question.question, *question.options, *question.why)).split()).lower()
-    for field, text in texts.items():
-        for template in TEMPLATE.findall(text):
-            try:
-                key = template_cell(template)
-            except (InputError, ValueError):
-                continue  # the template itself is reported by parse_topic
-            if key is not None and PRESETS[key].name.lower() not in rendered:
-                yield (
-                    f"`{field}` computes {{{{{template}}}}} for the {PRESETS[key].name}, but the question never "
-                    f"names that cell (write {{{{cell preset:{key}}}}} or its name in the question)"
-                )
+    for field, template, key in _unnamed_cells(texts, " ".join((question.question, *question.options, *question.why))):
+        yield (
+            f"`{field}` computes {{{{{template}}}}} for the {PRESETS[key].name}, but the question never "
+            f"names that cell (write {{{{cell preset:{key}}}}} or its name in the question)"
+        )
 
 
 def _question_shape_problems(field: str, question: ConceptQuestion) -> Iterator[str]:

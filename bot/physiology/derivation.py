@@ -135,6 +135,24 @@ def _constant_bindings(temperature_c: float) -> dict[sp.Symbol, sp.Float]:
     return {R: CONSTANTS[R], F: CONSTANTS[F], T: sp.Float(kelvin(temperature_c), 15)}
 
 
+def _substitution_sentence(ion: Ion, inside: float, outside: float, temperature_c: float) -> str:
+    """The Nernst substitution step's sentence (shared by the fast and the reference builder)."""
+    return (
+        f"Substitute {_constants_sentence(temperature_c)}, z = {ion.valence:+d}, "
+        f"[{ion.symbol}]ₒ = {format_number(outside)} mM and [{ion.symbol}]ᵢ = {format_number(inside)} mM."
+    )
+
+
+def _charge_sentence(ion: Ion) -> str:
+    """Why |z| divides the slope, for a multivalent ion (empty for z = ±1)."""
+    if abs(ion.valence) <= 1:
+        return ""
+    return (
+        f" Each {ion.symbol} carries {abs(ion.valence)} charges, so |z| = {abs(ion.valence)} divides "
+        f"the slope: the same gradient needs only 1/{abs(ion.valence)} of the voltage to balance it."
+    )
+
+
 def _constants_sentence(temperature_c: float) -> str:
     return (
         f"R = {GAS_CONSTANT} J mol⁻¹ K⁻¹, F = {FARADAY} C mol⁻¹, "
@@ -176,18 +194,12 @@ def reference_nernst_derivation(
         general,
     )
     builder.add(
-        f"Substitute {_constants_sentence(temperature_c)}, z = {ion.valence:+d}, "
-        f"[{ion.symbol}]ₒ = {format_number(outside)} mM and [{ion.symbol}]ᵢ = {format_number(inside)} mM.",
+        _substitution_sentence(ion, inside, outside, temperature_c),
         builder.substituted(general),
         unit="V",
     )
     slope = float(decade_slope(ion.valence, temperature_c))
-    charge = (
-        f" Each {ion.symbol} carries {abs(ion.valence)} charges, so |z| = {abs(ion.valence)} divides "
-        f"the slope: the same gradient needs only 1/{abs(ion.valence)} of the voltage to balance it."
-        if abs(ion.valence) > 1
-        else ""
-    )
+    charge = _charge_sentence(ion)
     builder.add(
         f"Since ln x = ln 10 · log₁₀ x, the factor RT·ln 10/(zF) is {format_number(slope, 5)} mV per tenfold "
         f"concentration ratio at {format_number(temperature_c)} °C.{charge}",
@@ -585,8 +597,7 @@ def _fast_nernst(ion: Ion, inside: float, outside: float, temperature_c: float, 
     steps.append(
         _step(
             lhs,
-            f"Substitute {_constants_sentence(temperature_c)}, z = {ion.valence:+d}, "
-            f"[{ion.symbol}]ₒ = {format_number(outside)} mM and [{ion.symbol}]ᵢ = {format_number(inside)} mM.",
+            _substitution_sentence(ion, inside, outside, temperature_c),
             _fill(shape.substituted, inputs),
             _as_float(shape.substituted.node, mpfs) * 1000.0,
             _substituted_later(shape.general, lambda: _nernst_bindings(ion, inside, outside, temperature_c)),
@@ -595,12 +606,7 @@ def _fast_nernst(ion: Ion, inside: float, outside: float, temperature_c: float, 
         )
     )
     slope = float(decade_slope(ion.valence, temperature_c))
-    charge = (
-        f" Each {ion.symbol} carries {abs(ion.valence)} charges, so |z| = {abs(ion.valence)} divides "
-        f"the slope: the same gradient needs only 1/{abs(ion.valence)} of the voltage to balance it."
-        if abs(ion.valence) > 1
-        else ""
-    )
+    charge = _charge_sentence(ion)
     ratio = [_mp.from_float(outside), _mp.from_float(inside)]
     steps.append(
         _step(
