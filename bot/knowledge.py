@@ -13,7 +13,6 @@ template text is parsed as a command, never evaluated.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,9 +21,14 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import frontmatter
+from rapidfuzz import fuzz
 
 AUTOCOMPLETE_LIMIT: Final = 25
 """Discord shows at most 25 autocomplete choices (design.md, Discord's limits)."""
+SUGGEST_QUERY_LIMIT: Final = 100
+"""Discord's limit on an autocomplete value; ``suggest`` reads no further, whatever arrives."""
+FUZZY_CUTOFF: Final = 50.0
+"""The lowest similarity (0–100, RapidFuzz's normalised Indel ratio) shown as a fuzzy match."""
 SUMMARY_LIMIT: Final = 300
 TEMPLATE: Final = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
@@ -203,11 +207,20 @@ def _normalise(text: str) -> str:
     return "-".join(text.lower().split())
 
 
+_similarity = fuzz.ratio
+"""RapidFuzz's C ratio, 0–100, bit-parallel: microseconds per text (difflib's is quadratic, and
+in Python, so a long query stalled the event loop for seconds). A name tests can count."""
+
+
 class KnowledgeBase:
     """All topics, by slug, with the lookups the commands need."""
 
     def __init__(self, topics: Mapping[str, Topic]) -> None:
         self._topics = MappingProxyType(dict(topics))
+        self._haystacks = {
+            topic: (topic.slug, topic.title.lower(), *(q.lower() for q in topic.questions))
+            for topic in self._topics.values()
+        }
 
     @classmethod
     def load(cls, directory: Path | None = None, fill: Fill | None = None) -> KnowledgeBase:
@@ -225,8 +238,12 @@ class KnowledgeBase:
         return self._topics.get(_normalise(slug))
 
     def suggest(self, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Topic]:
-        """Topics for an autocomplete box: prefix matches first, then fuzzy matches."""
-        query = text.strip().lower()
+        """Topics for an autocomplete box: prefix matches first, then fuzzy matches.
+
+        It runs on the event loop at every keystroke, so its cost is bounded: the query is
+        cut to Discord's 100 characters, and each topic text is matched once, in C.
+        """
+        query = " ".join(text[:SUGGEST_QUERY_LIMIT].split()).lower()
         if not query:
             return sorted(self._topics.values(), key=lambda topic: topic.slug)[:limit]
         slug_query = _normalise(query)
@@ -234,13 +251,12 @@ class KnowledgeBase:
             t for t in self._topics.values() if t.slug.startswith(slug_query) or t.title.lower().startswith(query)
         ]
         scored = []
-        for topic in self._topics.values():
+        for topic, haystack in self._haystacks.items():
             if topic in prefix:
                 continue
-            haystack = [topic.slug, topic.title.lower(), *(q.lower() for q in topic.questions)]
-            score = max(difflib.SequenceMatcher(None, query, text).ratio() for text in haystack)
+            score = max(_similarity(query, text) for text in haystack)
             contains = any(query in text or slug_query in text for text in haystack)
-            if contains or score >= 0.5:
+            if contains or score >= FUZZY_CUTOFF:
                 scored.append((contains, score, topic))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [*sorted(prefix, key=lambda t: t.slug), *(topic for _, _, topic in scored)][:limit]

@@ -130,6 +130,36 @@ def test_explain_autocomplete_ranks_prefix_matches_first_and_caps_at_25(services
     assert all(len(knowledge.suggest(text)) <= 25 for text in ("a", "potential", "zzzz"))
 
 
+def test_autocomplete_matches_at_most_the_capped_query_once_per_topic_text(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: suggest() runs on the event loop at every keystroke, so its work is bounded
+    whatever the payload carries: the fuzzy matcher sees at most Discord's 100 characters of
+    the query, and is called at most once per topic text (slug, title, phrasings) per call.
+    Counted, not timed: difflib on a 6,000-character query stalled the loop for ~4 s."""
+    import bot.knowledge as module
+
+    knowledge: KnowledgeBase = services.knowledge
+    real = getattr(module, "_similarity", None)
+    seen: list[tuple[int, int]] = []
+
+    def spy(query: str, text: str, **kwargs: object) -> float:
+        seen.append((len(query), len(text)))
+        return real(query, text, **kwargs) if real else 0.0
+
+    monkeypatch.setattr(module, "_similarity", spy, raising=False)
+    texts = sum(2 + len(topic.questions) for topic in knowledge)
+    for length in (100, 6000):
+        query = ("potassium gradient across the membrane " * 200)[:length]
+        seen.clear()
+        found = knowledge.suggest(query)
+        assert seen, "the fuzzy matcher is not the bounded one"
+        assert max(q for q, _ in seen) <= 100
+        assert len(seen) <= texts
+        assert len(found) <= 25
+        assert [t.slug for t in found] == [t.slug for t in knowledge.suggest(query[:100])]
+
+
 def test_explain_shows_summary_first_then_points_clinical_related_sources(services: Services) -> None:
     result = answer(parse_invocation("/explain topic:hyperkalemia"), services)
     topic = services.knowledge.get("hyperkalemia")
