@@ -163,8 +163,11 @@ class UserActions:
                 return f"the user lacks default_member_permissions {dmp}"
         return None
 
-    def _option_defs(self, cmd: dict[str, Any], group: str | None, subcommand: str | None) -> list[dict[str, Any]]:
-        """The option definitions a user fills in for this (sub)command."""
+    def _option_defs(
+        self, cmd: dict[str, Any], group: str | None, subcommand: str | None, *, strict: bool = True
+    ) -> list[dict[str, Any]]:
+        """The option definitions a user fills in for this (sub)command (not ``strict``: a group's
+        own, when a forged client names no subcommand)."""
         options = cmd.get("options") or []
         if group is not None:
             grp = next((o for o in options if o.get("type") == 2 and o["name"] == group), None)
@@ -176,7 +179,7 @@ class UserActions:
             if sub is None:
                 raise EmulatorUsageError(f"/{cmd['name']} has no subcommand {subcommand!r}")
             options = sub.get("options") or []
-        if any(o.get("type") in (1, 2) for o in options):
+        if strict and any(o.get("type") in (1, 2) for o in options):
             raise EmulatorUsageError(f"/{cmd['name']} has subcommands; pass subcommand=…")
         return options
 
@@ -242,30 +245,35 @@ class UserActions:
         group: str | None,
         subcommand: str | None,
         focused: str | None,
+        *,
+        check: bool = True,
     ) -> tuple[dict[str, Any], int | None]:
-        defs = self._option_defs(cmd, group, subcommand)
+        defs = self._option_defs(cmd, group, subcommand, strict=check)
         by_name = {d["name"]: d for d in defs}
         resolved: dict[str, dict[str, Any]] = {}
         leaf: list[dict[str, Any]] = []
         focused_type = None
         for key, value in options.items():
             defn = by_name.get(key)
+            if defn is None and not check:  # a forged client: an option the command lacks, as a string
+                defn = {"type": 3, "name": key}
             if defn is None:
                 raise EmulatorUsageError(f"/{cmd['name']} has no option {key!r} (has {sorted(by_name)})")
             if key == focused:
-                if not defn.get("autocomplete"):
+                if check and not defn.get("autocomplete"):
                     raise EmulatorUsageError(f"option {key} does not have autocomplete")
                 focused_type = defn.get("type")
                 # While typing, the focused option's value is the raw text so far.
                 leaf.append({"type": defn["type"], "name": key, "value": str(value), "focused": True})
                 continue
-            converted = self._convert(defn, value, where, resolved, strict=focused is None)
-            leaf.append({"type": defn["type"], "name": key, "value": converted})
-        if focused is None:
+            if check or isinstance(value, User | Role | Channel):
+                value = self._convert(defn, value, where, resolved, strict=focused is None)
+            leaf.append({"type": defn["type"], "name": key, "value": value})
+        if focused is None and check:
             missing = [d["name"] for d in defs if d.get("required") and d["name"] not in options]
             if missing:
                 raise EmulatorUsageError(f"/{cmd['name']}: required option(s) {missing} missing")
-        elif focused not in options:
+        elif focused is not None and focused not in options:
             raise EmulatorUsageError(f"focused option {focused!r} must be given in options")
         nested: list[dict[str, Any]] = leaf
         if subcommand is not None:
@@ -386,13 +394,16 @@ class UserActions:
         PRIVATE_CHANNEL (context 2) through a user install, ``context=1`` for the bot's DM. With
         ``check`` (default) the command must be one Discord would offer there (scope, ``contexts``,
         ``integration_types``, ``default_member_permissions``) and the options must be what the client
-        lets a user submit (required present, choices, bounds).
+        lets a user submit (required present, choices, bounds). ``check=False`` plays a forged or
+        modified client: each value goes as given, of any JSON type (``"5"`` or ``True`` in a NUMBER,
+        ``10**400``, a list), unknown options as strings, required options and the subcommand may be
+        missing; the payload is otherwise Discord's.
         """
         name, group, subcommand = _command_path(name, group, subcommand)
         who = self._user(user)
         where = self._where(guild, who, context, install, channel)
         cmd = self._find_command(name, where, check=check)
-        data, _ = self._command_data(cmd, options or {}, where, group, subcommand, None)
+        data, _ = self._command_data(cmd, options or {}, where, group, subcommand, None, check=check)
         full = " ".join(p for p in (name, group, subcommand) if p)
         return await self._dispatch_interaction(2, full, data, who, where, locale or who.locale)
 
@@ -409,13 +420,15 @@ class UserActions:
         context: int | None = None,
         install: Install | None = None,
         locale: str | None = None,
+        check: bool = True,
     ) -> InteractionRecord:
-        """Type into an autocomplete option: an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4)."""
+        """Type into an autocomplete option: an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4).
+        ``check=False`` may focus an option without autocomplete (a forged client), as ``invoke``."""
         name, group, subcommand = _command_path(name, group, subcommand)
         who = self._user(user)
         where = self._where(guild, who, context, install, None)
-        cmd = self._find_command(name, where, check=True)
-        data, focused_type = self._command_data(cmd, options, where, group, subcommand, focused)
+        cmd = self._find_command(name, where, check=check)
+        data, focused_type = self._command_data(cmd, options, where, group, subcommand, focused, check=check)
         full = " ".join(p for p in (name, group, subcommand) if p)
         return await self._dispatch_interaction(
             4, full, data, who, where, locale or who.locale, focused=focused, focused_type=focused_type
