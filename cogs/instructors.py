@@ -16,14 +16,18 @@ from bot import instructor
 from bot.app.bot import TutorBot
 from bot.app.replies import defer_thinking, safe_reply, send_messages
 from bot.app.slash import build_group
-from bot.commands import STATS
+from bot.commands import STATS, shown
 from bot.log.api import LogStore
+from bot.physiology import InputError
 from bot.render import limits
 from bot.render.discord import FileAttachment, OutgoingMessage, render_messages
 from cogs._generated import GeneratedCommands
 from cogs._log_access import log_store
 
 log = logging.getLogger(__name__)
+
+SWITCH = {"on": True, "off": False}
+STATE = next(option for sub in STATS.subcommands if sub.name == "logging" for option in sub.options)
 
 NOT_SET_UP = "Logging is not set up on this bot."
 TOO_BIG = (
@@ -73,9 +77,12 @@ class Instructors(GeneratedCommands):
         store = await self._store(interaction)
         if store is None:
             return
+        state = options.get("state")
+        if state not in SWITCH:  # the tree refuses it first (bot/app/slash.checked_options); never "off" by default
+            raise InputError(f"`state` must be {STATE.allowed()} (got `{shown(str(state))}`).", option="state")
         guild = str(interaction.guild_id)
-        answer = await instructor.set_logging(store, guild, options["state"] == "on")
-        log.info("server %s switched logging %s", guild, options["state"])
+        answer = await instructor.set_logging(store, guild, SWITCH[state])
+        log.info("server %s switched logging %s", guild, state)
         await send_messages(interaction, render_messages(answer), ephemeral=True)
 
 

@@ -24,6 +24,7 @@ from bot.app.cooldowns import Cooldown, CooldownStore
 from bot.app.health import HealthFile
 from bot.app.recording import Recorder, outcome_of
 from bot.app.replies import ShareButton, defer_thinking, safe_reply, send_messages, share_view
+from bot.app.slash import checked_options
 from bot.commands import Request, decode_request, encode_request
 from bot.conversation import ConversationStore, MemoryConversations
 from bot.physiology import InputError
@@ -86,7 +87,7 @@ def _error_message(error: app_commands.AppCommandError) -> str | None:
         return "This command only works in a server."
     if isinstance(error, app_commands.TransformerError):
         return f"That value can't be used for this option: {str(error.value)[:100]!r}."
-    if isinstance(error, app_commands.CommandNotFound):
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return "This command is out of date: an admin can refresh commands with `membrane-tutor sync`."
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
@@ -100,7 +101,26 @@ def started_at(interaction: discord.Interaction) -> float:
 
 class TutorTree(app_commands.CommandTree["TutorBot"]):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Before discord.py reads the options: each must be exactly what the declaration allows
+        (:func:`~bot.app.slash.checked_options`); otherwise one private line and one log line."""
         interaction.extras["started"] = time.perf_counter()  # the bot's own latency starts here
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        if data.get("type", 1) != 1:  # context menus carry no options of ours
+            return True
+        suggesting = interaction.type is discord.InteractionType.autocomplete
+        try:
+            checked_options(data, autocomplete=suggesting)
+        except InputError as error:
+            name = str(data.get("name", "?"))[:32]
+            log.warning("refused /%s from a client Discord would not ship: %s", name, error)
+            if suggesting:
+                await _no_suggestions(interaction)
+                return False
+            await safe_reply(interaction, OutgoingMessage(content=str(error)), ephemeral=True)
+            recorder: Recorder | None = getattr(self.client, "recorder", None)
+            if recorder is not None:
+                recorder.record(interaction, name, {}, started=started_at(interaction), outcome=outcome_of(error))
+            return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -110,10 +130,19 @@ class TutorTree(app_commands.CommandTree["TutorBot"]):
         if message is None:
             log.error("command /%s failed", command, exc_info=error)
             message = "Something went wrong on my side; it has been logged. Please try again."
+        elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            log.warning("command /%s does not match what Discord sent: %s", command, type(error).__name__)
         await safe_reply(interaction, OutgoingMessage(content=message), ephemeral=True)
         recorder: Recorder | None = getattr(self.client, "recorder", None)  # a plain Client has none
         if recorder is not None:
             recorder.record(interaction, command, {}, started=started_at(interaction), outcome=outcome_of(error))
+
+
+async def _no_suggestions(interaction: discord.Interaction) -> None:
+    try:
+        await interaction.response.autocomplete([])
+    except (discord.NotFound, discord.InteractionResponded):
+        log.warning("interaction %s expired before its suggestions could be sent", interaction.id)
 
 
 class TutorBot(commands.Bot):

@@ -9,15 +9,23 @@ bounds the engine and the terminal use. Nothing is declared twice.
 from __future__ import annotations
 
 import inspect
+import json
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Optional
 
 import discord
 from discord import app_commands
 
-from bot.commands import CommandSpec, OptionSpec, OptionType
+from bot.commands import COMMANDS, CommandSpec, OptionSpec, OptionType, check_required, shown
+from bot.physiology import InputError
 
 Handler = Callable[[discord.Interaction, dict[str, Any]], Awaitable[None]]
+
+DISCORD_TYPES = {OptionType.STRING: 3, OptionType.INTEGER: 4, OptionType.BOOLEAN: 5, OptionType.NUMBER: 10}
+"""Discord's ApplicationCommandOptionType for each declared type."""
+SUBCOMMAND = 1
+DAMAGED = "This command arrived damaged: type it again, or refresh Discord (Ctrl+R)."
 
 
 def _annotation(option: OptionSpec) -> Any:
@@ -179,3 +187,110 @@ def build_group(
         served = handler[sub.name] if isinstance(handler, Mapping) else handler
         group.add_command(_command(sub, served, (*_permission_checks(spec), *checks), suggesters.get(sub.name)))
     return group
+
+
+# --- what arrives: the payload checked against the declaration before discord.py reads it ------
+
+
+def declared_command(data: Mapping[str, Any]) -> tuple[CommandSpec, list[Any]] | None:
+    """The declared (sub)command a chat-input interaction's ``data`` names and its raw options;
+    None for a command the declaration does not have (discord.py answers that as unknown).
+    InputError when a group's subcommand is missing or unknown."""
+    spec = COMMANDS.get(data.get("name"))  # type: ignore[arg-type]
+    if spec is None:
+        return None
+    options = data.get("options") or []
+    if not isinstance(options, list):
+        raise InputError(DAMAGED)
+    if spec.is_group:
+        first = options[0] if len(options) == 1 and isinstance(options[0], dict) else {}
+        sub = spec.subcommand(first.get("name")) if first.get("type") == SUBCOMMAND else None  # type: ignore[arg-type]
+        if sub is None:
+            check_required(spec, {})  # raises: the group needs a subcommand, named with the choices
+        assert sub is not None
+        spec, options = sub, first.get("options") or []
+        if not isinstance(options, list):
+            raise InputError(DAMAGED)
+    return spec, options
+
+
+def checked_options(data: Mapping[str, Any], *, autocomplete: bool = False) -> dict[str, Any] | None:
+    """The options of a chat-input interaction as the declaration allows them, exactly.
+
+    Discord's client validates types, choices and bounds, but a forged or modified client
+    need not, and discord.py trusts the payload (``float()`` on a NUMBER's value, any value
+    for a choice or a boolean). Here a choice must be one of its values, a boolean a JSON
+    boolean, a number a finite JSON number (not a boolean, not a string) within its bounds,
+    text a string within its length; required options and a group's subcommand present; no
+    unknown or repeated option. InputError names the option and what it allows. For
+    ``autocomplete`` the focused option (raw text so far) must be one with suggestions and
+    required options may still be missing. None for a command not in the declaration.
+    """
+    found = declared_command(data)
+    if found is None:
+        return None
+    spec, raw_options = found
+    values: dict[str, Any] = {}
+    focused = 0
+    for raw in raw_options:
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise InputError(DAMAGED)
+        name = raw["name"]
+        option = spec.option(name)
+        if option is None:
+            names = ", ".join(o.name for o in spec.options)
+            known = f"its options are {names}" if names else "it takes no options"
+            raise InputError(f"Unknown option `{shown(name)}` for /{spec.qualified_name}: {known}.", option=None)
+        if name in values:
+            raise InputError(f"`{option.name}` is given twice: give it once.", option=option.name)
+        if raw.get("focused"):
+            focused += 1
+            if not autocomplete or not option.autocomplete or not isinstance(raw.get("value"), str):
+                raise InputError(f"`{option.name}` has no suggestions.", option=option.name)
+            values[name] = raw["value"]
+            continue
+        if raw.get("type") != DISCORD_TYPES[option.type]:
+            raise _not_allowed(option, raw.get("value"))
+        values[name] = checked_value(option, raw.get("value"))
+    if autocomplete:
+        if focused != 1:
+            raise InputError(DAMAGED)
+        return values
+    return check_required(spec, values)
+
+
+def checked_value(option: OptionSpec, value: Any) -> Any:
+    """``value`` as Discord's JSON carried it, if the declaration allows it exactly."""
+    if option.choices:
+        ok = isinstance(value, str) and value in {choice.value for choice in option.choices}
+    elif option.type is OptionType.BOOLEAN:
+        ok = isinstance(value, bool)
+    elif option.type in (OptionType.NUMBER, OptionType.INTEGER):
+        ok = _number_ok(option, value)
+    else:
+        ok = isinstance(value, str) and (option.max_length is None or len(value) <= option.max_length)
+    if not ok:
+        raise _not_allowed(option, value)
+    return value
+
+
+def _number_ok(option: OptionSpec, value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if option.type is OptionType.INTEGER and not isinstance(value, int):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    bounds = option.bounds  # ints compare exactly with the float bounds, even 10**400
+    return bounds is None or bounds.low <= value <= bounds.high
+
+
+def _not_allowed(option: OptionSpec, value: Any) -> InputError:
+    if isinstance(value, str):
+        text = value.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate is not echoed
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = type(value).__name__
+    return InputError(f"`{option.name}` must be {option.allowed()} (got `{shown(text)}`).", option=option.name)
