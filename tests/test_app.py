@@ -578,3 +578,23 @@ async def test_deliver_computes_an_answer_once_per_request() -> None:
                 assert sent_kwargs(interaction)[0]["embeds"][0].description.startswith("**V_m = ")
             await bot.deliver(mock_interaction(command="restpot"), Request("restpot", {"k_out": 8.0}), private=False)
         assert computed.call_count == 2
+
+
+def test_a_request_with_a_list_or_dict_is_answered_uncached_not_raised() -> None:
+    """Issue 13: a list in /explain's topic raised TypeError (unhashable) in the cache."""
+    from bot.app.answer_cache import MemoryAnswerCache
+
+    cache = MemoryAnswerCache(max_items=4)
+    for value in (["leak-channels"], {"a": 1}):
+        request = Request("explain", {"topic": value})
+        assert cache.get(request) is None
+        cache.put(request, ("x", []))  # type: ignore[arg-type]
+        assert cache.get(request) is None
+
+
+def test_a_signature_mismatch_is_a_stale_registration_not_our_fault() -> None:
+    """Issue 13: a missing option or subcommand (CommandSignatureMismatch) ended in "Something
+    went wrong" and a traceback; it is one line saying how to refresh the commands."""
+    command = build_command(COMMANDS["nernst"], mock.AsyncMock())
+    message = _error_message(app_commands.CommandSignatureMismatch(command))
+    assert message is not None and "membrane-tutor sync" in message

@@ -20,8 +20,15 @@ DELIVERY_OPTIONS = frozenset({"private"})
 """Options that change how an answer is delivered, not what it says."""
 
 
-def request_key(request: Request) -> tuple[Any, ...]:
-    return (request.command, *sorted((k, v) for k, v in request.options.items() if k not in DELIVERY_OPTIONS))
+def request_key(request: Request) -> tuple[Any, ...] | None:
+    """What the answer depends on; None when it cannot be a key (a list or dict in an option,
+    which the Discord adapter refuses before it gets here): such a request is not cached."""
+    key = (request.command, *sorted((k, v) for k, v in request.options.items() if k not in DELIVERY_OPTIONS))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 class AnswerCache(Protocol):
@@ -39,13 +46,18 @@ class MemoryAnswerCache:
 
     def get(self, request: Request) -> Rendered | None:
         key = request_key(request)
+        if key is None:
+            return None
         found = self._items.get(key)
         if found is not None:
             self._items.move_to_end(key)
         return found
 
     def put(self, request: Request, rendered: Rendered) -> None:
-        self._items[request_key(request)] = rendered
-        self._items.move_to_end(request_key(request))
+        key = request_key(request)
+        if key is None:
+            return
+        self._items[key] = rendered
+        self._items.move_to_end(key)
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
