@@ -350,3 +350,113 @@ async def test_sigterm_mid_burst_writes_every_row(tmp_path: Path) -> None:
 async def _integrity(path: Path) -> str:
     with sqlite3.connect(path) as raw:
         return "; ".join(str(row[0]) for row in raw.execute("PRAGMA integrity_check"))
+
+
+# -- hostile text: one row never switches the log off (issue 13) --------------------------------
+
+LONE = "\ud800"  # a lone surrogate: Discord's JSON can carry one; UTF-8 cannot
+
+
+def poisoned(n: int = 0) -> LogRow:
+    """A row with a lone surrogate in every kind of string it holds, options nested too."""
+    return make_row(
+        n,
+        command="ask",
+        topic=f"nernst{LONE}",
+        question=f"why{LONE}?",
+        answered=False,
+        options={"question": f"why{LONE}?", f"key{LONE}": [f"a{LONE}", {"deep": f"b{LONE}"}]},
+    )
+
+
+async def test_a_lone_surrogate_is_stored_replaced_and_later_rows_still_land(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "log.db"
+    log = writer(SqliteStore(path))
+    await log.start()
+    log_rows(log, 5)
+    log.log(poisoned())
+    log_rows(log, 5)
+    await asyncio.wait_for(log.flush(), 1.0)  # /privacy must not wait out its timeout
+    log_rows(log, 7)  # later batches too
+    await asyncio.wait_for(log.flush(), 1.0)
+    await log.close()
+    assert log.stats.unwritten == 0 and log.stats.in_journal == 0 and log.stats.failures == 0
+    assert count(path) == 18
+    with sqlite3.connect(path) as raw:
+        topic, question, options = raw.execute(
+            "SELECT topic, question, options FROM interactions WHERE command = 'ask'"
+        ).fetchone()
+    assert topic == "nernst\ufffd" and question == "why\ufffd?"
+    assert "a\ufffd" in options and "b\ufffd" in options and "key\ufffd" in options
+    assert "surrogates not allowed" not in warnings(caplog)
+
+
+async def test_a_lone_surrogate_goes_through_the_journal_of_a_read_only_database(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    await create(path, rows=2)
+    log = writer(SqliteStore(path, read_only=True))
+    await log.start()
+    log.log(poisoned())
+    log_rows(log, 4)
+    await asyncio.wait_for(log.flush(), 1.0)
+    log_rows(log, 3)
+    await asyncio.wait_for(log.flush(), 1.0)
+    await log.close()
+    assert log.stats.journaled == log.stats.in_journal == 8 and log.stats.unwritten == 0
+    assert "\ufffd" in default_journal(path).read_text(encoding="utf-8")
+
+    log = writer(SqliteStore(path))  # writable again: the journal, poisoned row included, is replayed
+    await log.start()
+    await log.close()
+    assert log.stats.replayed == 8 and count(path) == 10
+
+
+async def test_a_missing_database_journals_a_lone_surrogate_too(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "log.db"
+    log = writer(SqliteStore(path, read_only=True))  # mode=ro on a file that is not there
+    await log.start()
+    log.log(poisoned())
+    log_rows(log, 2)
+    await asyncio.wait_for(log.flush(), 1.0)
+    await log.close()
+    assert log.stats.journaled == 3 and log.stats.unwritten == 0
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+async def test_a_row_that_cannot_be_stored_is_lost_alone_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "log.db"
+    log = writer(SqliteStore(path))
+    await log.start()
+    log_rows(log, 3)
+    log.log(make_row(99, options={"bad": Unprintable()}))
+    log_rows(log, 3)
+    await asyncio.wait_for(log.flush(), 1.0)
+    await log.close()
+    assert count(path) == 6 and log.stats.unwritten == log.stats.rejected == 1 and log.stats.in_journal == 0
+    assert "1 rows could not be written nor journaled" in warnings(caplog)
+
+
+async def test_a_row_the_database_refuses_alone_does_not_take_its_batch_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever slips past the cleaning: the batch is written row by row, the bad one lost."""
+    path = tmp_path / "log.db"
+    log = writer(SqliteStore(path))
+    await log.start()
+    log_rows(log, 3)
+    log.log(make_row(98, guild=2**70))  # too big for SQLite's INTEGER: OverflowError at bind time
+    log_rows(log, 3)
+    await asyncio.wait_for(log.flush(), 1.0)
+    log_rows(log, 2)
+    await asyncio.wait_for(log.flush(), 1.0)
+    await log.close()
+    assert count(path) == 8 and log.stats.unwritten == 1 and log.stats.in_journal == 0
+    assert "could not be written nor journaled" in warnings(caplog)

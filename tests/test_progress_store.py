@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,40 @@ async def test_export_has_the_attempts_pseudonymous_only_when_asked(sqlite_store
     assert interaction["command"] == "quiz" and interaction["card"] == ""
     named = list(csv.DictReader(io.StringIO(await sqlite_store.export_csv("g1", 30, include_user=True, now=NOW))))
     assert {record["pseudonym"] for record in named if record["kind"] == "attempt"} == {"p-0", "p-1", "p-2"}
+
+
+async def test_an_attempt_with_a_lone_surrogate_is_stored_replaced_and_later_ones_too(
+    sqlite_store: SqliteStore,
+) -> None:
+    """The typed answer is the student's own text: a lone surrogate must not cost the attempt."""
+    lone = "\ud800"
+    bad = replace(
+        make_attempt(1),
+        given=f"-64{lone} mV",
+        topic=f"nernst{lone}",
+        problem={"command": "nernst", "options": {"ion": f"Ca{lone}", "x": [f"y{lone}"]}},
+    )
+    assert await sqlite_store.record_attempt(bad)
+    assert await sqlite_store.record_attempt(make_attempt(2))
+    history = await sqlite_store.history("p-1")
+    assert [a.id for a in history.attempts] == ["attempt-1", "attempt-2"]
+    stored = history.attempts[0]
+    assert stored.given == "-64\ufffd mV" and stored.topic == "nernst\ufffd"
+    assert stored.problem == {"command": "nernst", "options": {"ion": "Ca\ufffd", "x": ["y\ufffd"]}}
+
+
+async def test_rows_written_straight_to_the_store_are_made_storable(sqlite_store: SqliteStore) -> None:
+    row = LogRow(
+        id="r1",
+        at=NOW,
+        kind="interaction",
+        guild="g1",
+        channel="c",
+        user="p-1",
+        command="ask",
+        topic="t\ud800",
+        options={"question": "q\udfff"},
+    )
+    await sqlite_store.write([row])
+    [stored] = await sqlite_store.rows_for("p-1")
+    assert stored.topic == "t\ufffd" and stored.options == {"question": "q\ufffd"}

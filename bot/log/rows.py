@@ -8,11 +8,14 @@ SQLite as in PostgreSQL, and their first ten characters are the day.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
+import re
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from bot.log.api import LogRow
 
@@ -42,6 +45,50 @@ def format_time(moment: dt.datetime) -> str:
 
 def parse_time(text: str) -> dt.datetime:
     return utc(dt.datetime.fromisoformat(text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_T = TypeVar("_T")
+
+
+def storable_text(text: str) -> str:
+    """``text`` as UTF-8 can hold it: each lone surrogate (which Discord's JSON can carry, and
+    which SQLite and the journal refuse) becomes U+FFFD; any other text is returned as it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def storable_value(value: Any) -> Any:
+    """Every string in ``value`` (dict keys, nested lists and dicts included) made storable;
+    other values as they are (options are made JSON by :func:`_jsonable` later)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_value(key): storable_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(storable_value(item) for item in value)
+    return value
+
+
+def storable(record: _T) -> _T:
+    """A row (or an attempt: any dataclass) with every string field, and every string in its
+    option values, made storable; the same object when nothing needed changing."""
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, item.name)
+        if isinstance(value, Mapping) and not isinstance(value, dict):
+            value = dict(value)  # an attempt's problem may be read-only
+        elif not isinstance(value, str | dict | list | tuple):
+            continue
+        cleaned = storable_value(value)
+        if cleaned is not value and cleaned != value:
+            changes[item.name] = cleaned
+    return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
 
 
 def _jsonable(value: Any) -> Any:

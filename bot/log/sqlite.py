@@ -30,7 +30,17 @@ import aiosqlite
 
 from bot.log.api import DayCount, LogRow, Stats
 from bot.log.errors import SchemaTooNew, StoreUnavailable
-from bot.log.rows import format_time, from_record, options_json, parse_time, row_id, to_record, utc
+from bot.log.rows import (
+    format_time,
+    from_record,
+    options_json,
+    parse_time,
+    row_id,
+    storable,
+    storable_text,
+    to_record,
+    utc,
+)
 from bot.tutoring.scheduling import Attempt, CardState, StudentHistory
 from bot.unanswered import Unanswered
 
@@ -165,7 +175,7 @@ MAX_PAGES: Final = 4_294_967_294  # SQLite's ceiling: "no limit"
 
 
 def _parameters(row: LogRow) -> tuple[Any, ...]:
-    record = to_record(row)
+    record = to_record(storable(row))  # the writer cleaned it already; a direct write is cleaned here
     return (
         record["id"],
         record["at"],
@@ -195,6 +205,7 @@ def _row(values: Sequence[Any]) -> LogRow:
 
 
 def _attempt_parameters(attempt: Attempt) -> tuple[Any, ...]:
+    attempt = storable(attempt)  # the typed answer is the student's own text: lone surrogates replaced
     at = format_time(attempt.at)
     problem = None if attempt.problem is None else options_json(dict(attempt.problem))
     return (
@@ -517,8 +528,8 @@ class SqliteStore:
         reviewed = format_time(state.last_review) if state.last_review else ""
         parameters = (
             user,
-            state.card,
-            state.topic,
+            storable_text(state.card),
+            storable_text(state.topic),
             json.dumps(state.fsrs, sort_keys=True),
             format_time(state.due),
             int(state.reps),

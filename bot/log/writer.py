@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import math
 import os
+import sqlite3
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -22,9 +23,20 @@ from typing import Any
 
 from bot.log.api import LogRow, LogStore, Stats
 from bot.log.errors import SchemaTooNew
-from bot.log.rows import from_json_line, to_json_line
+from bot.log.rows import from_json_line, storable, to_json_line
 
 log = logging.getLogger(__name__)
+
+ROW_ERRORS: tuple[type[BaseException], ...] = (
+    UnicodeError,
+    TypeError,
+    OverflowError,
+    sqlite3.InterfaceError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+)
+"""Errors that a row's own values cause (whatever the database's state): a batch refused with
+one of them is written row by row, so that the one bad row is lost alone (and reported)."""
 
 
 @dataclass
@@ -38,6 +50,7 @@ class WriterStats:
     unwritten: int = 0  # rows that could not be written nor journaled: lost, each time with a WARNING
     in_journal: int = 0  # rows waiting in the journal now (found at start-up included)
     overflowed: int = 0  # rows that found the queue full and went to the overflow (then the journal)
+    rejected: int = 0  # of ``unwritten``: rows whose own values neither the database nor the journal could hold
     batches: int = 0  # commits
     failures: int = 0  # failed attempts to write a batch
     last_error: str | None = None
@@ -69,6 +82,14 @@ class InteractionLog:
     overflow list that the writer spills to the journal. Rows that can be neither written
     nor journaled are counted in ``stats.unwritten`` and reported in a WARNING line (rate
     limited to one per ``warn_interval``, with counts), never dropped silently.
+
+    **Hostile text.** :meth:`log` makes every string of a row storable before queueing it
+    (a lone surrogate, which UTF-8 cannot hold, becomes U+FFFD; see
+    :func:`~bot.log.rows.storable`). A row that still cannot be stored (a value that cannot
+    even become text) is isolated: the database gets the batch row by row and the journal
+    line by line, the bad row alone is lost and counted (``stats.unwritten``,
+    ``stats.rejected``, a WARNING), and the rest of its batch and every later row are stored
+    as usual.
 
     **Shutdown.** :meth:`close` (call it from ``bot.close()`` or the SIGTERM/SIGINT path)
     drains the queue and the overflow into the database or, if it will not take them, the
@@ -164,6 +185,11 @@ class InteractionLog:
                 self._lose(1, "log() was called after the log was closed")
                 return
             self.stats.logged += 1
+            try:
+                row = storable(row)
+            except Exception as error:
+                self._reject(row, _describe(error))
+                return
             held = self.pending
             if held >= self.capacity:
                 self._lose(1, f"the queue and the overflow were full ({self.capacity} rows)")
@@ -350,20 +376,29 @@ class InteractionLog:
         if not self._healthy and (self._closing or time.monotonic() < self._next_probe):
             await self._to_journal(batch, self.stats.last_error or "the database refused writes")
             return
-        error = await self._write(batch)
+        kept, error = await self._write(batch)
+        self._settle(len(batch) - len(kept))  # rejected rows: lost, each counted and reported
         if error is not None:
-            await self._to_journal(batch, error)
+            await self._to_journal(kept, error)
             return
-        self._settle(len(batch))
-        self.stats.written += len(batch)
+        self._settle(len(kept))
+        self.stats.written += len(kept)
 
-    async def _write(self, rows: list[LogRow]) -> str | None:
-        """Write rows to the store, retrying with backoff while it was healthy; the error if not."""
+    async def _write(self, rows: list[LogRow]) -> tuple[list[LogRow], str | None]:
+        """Write rows to the store, retrying with backoff while it was healthy.
+
+        Returns the rows kept (all but those rejected for their own values, each reported
+        lost) and the error if the store refused them. A batch refused for a row's values
+        (:data:`ROW_ERRORS`, or a row that cannot even be serialised) is not a database fault:
+        the unserialisable rows are set aside and the rest written, row by row if need be.
+        """
         attempts = 1 + (self.retries if self._healthy else 0)
         error = "unknown"
-        for attempt in range(attempts):
+        attempt = 0
+        while attempt < attempts:
             if attempt:
                 await asyncio.sleep(min(self.backoff[0] * 2 ** (attempt - 1), self.backoff[1]))
+            attempt += 1
             try:
                 if not self._store_open:
                     await self.store.open()
@@ -374,15 +409,63 @@ class InteractionLog:
                 break
             except Exception as problem:
                 error = _describe(problem)
+                screened = self._screen(rows)
+                if len(screened) < len(rows):  # a row that no store could take: try the rest at once
+                    rows = screened
+                    attempt -= 1
+                    if not rows:
+                        return rows, None
+                    continue
+                if isinstance(problem, ROW_ERRORS) and len(rows) > 1:
+                    kept, error_each = await self._write_each(rows)
+                    if error_each is None:
+                        self._accepted_again()
+                        return kept, None
+                    rows, error = kept, error_each
                 continue
-            self.stats.batches += 1
-            if not self._healthy:
-                self._healthy = True
-                self._delay = self.backoff[0]
-                log.warning("interaction log: the database accepts writes again")
-            return None
+            self._accepted_again()
+            return rows, None
         self._failed(error)
-        return error
+        return rows, error
+
+    async def _write_each(self, rows: list[LogRow]) -> tuple[list[LogRow], str | None]:
+        """Write rows one at a time: a row refused for its own values is lost alone; any other
+        error stops here (the database itself is failing) with the rows not yet written."""
+        kept: list[LogRow] = []
+        for index, row in enumerate(rows):
+            try:
+                await self.store.write([row])
+            except ROW_ERRORS as problem:
+                self._reject(row, _describe(problem))
+            except Exception as problem:  # the rows written so far are kept too: ids make a rewrite harmless
+                return kept + rows[index:], _describe(problem)
+            else:
+                kept.append(row)
+        return kept, None
+
+    def _screen(self, rows: list[LogRow]) -> list[LogRow]:
+        """The rows that can be serialised (a journal line); the others are rejected."""
+        kept = []
+        for row in rows:
+            try:
+                to_json_line(row).encode("utf-8")
+            except Exception as problem:
+                self._reject(row, _describe(problem))
+            else:
+                kept.append(row)
+        return kept
+
+    def _reject(self, row: LogRow, problem: str) -> None:
+        """One row whose own values cannot be stored: lost, counted and reported, alone."""
+        self.stats.rejected += 1
+        self._lose(1, f"row {getattr(row, 'id', '?')} ({getattr(row, 'command', '?')}) cannot be stored: {problem}")
+
+    def _accepted_again(self) -> None:
+        self.stats.batches += 1
+        if not self._healthy:
+            self._healthy = True
+            self._delay = self.backoff[0]
+            log.warning("interaction log: the database accepts writes again")
 
     def _failed(self, error: str) -> None:
         self.stats.failures += 1
@@ -416,8 +499,10 @@ class InteractionLog:
     # -- the journal ----------------------------------------------------------------------
 
     async def _to_journal(self, rows: list[LogRow], reason: str) -> None:
+        if not rows:
+            return
         try:
-            await asyncio.to_thread(self._append, rows)
+            rejected = await asyncio.to_thread(self._append, rows)
         except Exception as error:
             problem = _describe(error)
             if self._closing:
@@ -436,16 +521,29 @@ class InteractionLog:
             )
             await asyncio.sleep(self._delay)
             return
+        for row, problem in rejected:
+            self._reject(row, problem)
+        journaled = len(rows) - len(rejected)
         self._settle(len(rows))
-        self.stats.journaled += len(rows)
-        self.stats.in_journal += len(rows)
-        self._unreported_journaled += len(rows)
+        self.stats.journaled += journaled
+        self.stats.in_journal += journaled
+        self._unreported_journaled += journaled
         self._journal_reason = reason
         self._report()
 
-    def _append(self, rows: list[LogRow]) -> None:
-        """Append rows as JSON lines and fsync (runs in a thread)."""
-        data = "".join(to_json_line(row) + "\n" for row in rows).encode("utf-8")
+    def _append(self, rows: list[LogRow]) -> list[tuple[LogRow, str]]:
+        """Append rows as JSON lines and fsync (runs in a thread); the rows that could not
+        become a line, with why (they are left out: one bad row never refuses the others)."""
+        lines: list[bytes] = []
+        rejected: list[tuple[LogRow, str]] = []
+        for row in rows:
+            try:
+                lines.append((to_json_line(row) + "\n").encode("utf-8"))
+            except Exception as problem:
+                rejected.append((row, _describe(problem)))
+        if not lines:
+            return rejected
+        data = b"".join(lines)
         self.journal.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.journal, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)  # read: the last byte
         try:
@@ -463,6 +561,7 @@ class InteractionLog:
                 raise
         finally:
             os.close(fd)
+        return rejected
 
     def _count_journal(self) -> int:
         try:
@@ -513,16 +612,19 @@ class InteractionLog:
         except Exception as error:
             log.warning("interaction log: cannot read the journal %s: %s", self.journal, _describe(error))
             return self._replay_failed()
+        written = 0
         for start in range(0, len(rows), self.batch_size):
-            if await self._write(rows[start : start + self.batch_size]) is not None:
+            kept, error = await self._write(rows[start : start + self.batch_size])
+            if error is not None:
                 return self._replay_failed()  # the journal stays as it is
+            written += len(kept)
         try:
             await asyncio.to_thread(self._finish_replay, damaged)
         except Exception as error:  # rows are in; the journal will be replayed (harmlessly) again
             log.warning("interaction log: cannot empty the journal %s: %s", self.journal, _describe(error))
             return self._replay_failed()
-        self.stats.replayed += len(rows)
-        self.stats.written += len(rows)
+        self.stats.replayed += written
+        self.stats.written += written
         self.stats.in_journal = 0
         if damaged:
             self._lose(len(damaged), f"unreadable lines in the journal (kept in {self.journal}.rejected)")
