@@ -17,7 +17,9 @@ import stat
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import discord
 import pytest
 
 import bot.log.sqlite as sqlite_module
@@ -449,3 +451,89 @@ async def test_the_wal_holds_no_raw_user_id_while_open(tmp_path: Path) -> None:
 def _count(path: Path) -> int:
     with sqlite3.connect(path) as raw:
         return int(raw.execute("SELECT COUNT(*) FROM interactions").fetchone()[0])
+
+
+RAW_DM_CHANNEL_ID = 1_207_433_518_911_176_744  # one DM channel per user: as identifying as the user id
+
+
+def _dm_interaction(user_id: int) -> Any:
+    interaction = mock.Mock(spec_set=discord.Interaction)
+    interaction.guild_id = None
+    interaction.channel_id = RAW_DM_CHANNEL_ID
+    interaction.user = mock.Mock(spec_set=discord.User, id=user_id)
+    return interaction
+
+
+def _dm_message(user_id: int) -> Any:
+    message = mock.Mock(spec_set=discord.Message)
+    message.guild = None
+    message.channel = mock.Mock(spec_set=discord.DMChannel, id=RAW_DM_CHANNEL_ID)
+    message.author = mock.Mock(spec_set=discord.User, id=user_id)
+    return message
+
+
+async def test_no_raw_dm_channel_id_reaches_the_disk(tmp_path: Path) -> None:
+    """A DM (no guild) stores no channel id: not the interaction's, not the chat message's,
+    not a practice attempt's; a server's rows keep their channel."""
+    from bot.app.recording import Recorder
+
+    database = tmp_path / "log.db"
+    pseudonyms = Pseudonyms.from_settings(None, default_key_file(database))
+    store = SqliteStore(database)
+    log = writer(tmp_path, store)
+    await log.start()
+    recorder = Recorder(log, pseudonyms)
+    started = time.perf_counter()
+    recorder.record(_dm_interaction(RAW_USER_ID), "nernst", {"ion": "K"}, started=started)
+    recorder.record_message(_dm_message(RAW_USER_ID), "ask", {"question": "what is a pump"}, started=started)
+    log.log(make_row(guild=None, channel=str(RAW_DM_CHANNEL_ID)))  # any other path to the log too
+    log.log(make_row(guild="g1", channel="555"))
+    await log.flush()
+    from bot.tutoring.scheduling import Attempt
+
+    await store.record_attempt(
+        Attempt(
+            id="a1",
+            at=NOW,
+            user=pseudonyms.of(RAW_USER_ID),
+            guild=None,
+            card="nernst:K",
+            topic="nernst",
+            kind="numeric",
+            problem={"command": "nernst", "options": {"ion": "K"}},
+            given="-90 mV",
+            correct=True,
+        )
+    )
+    rows = await store.rows_for(pseudonyms.of(RAW_USER_ID))
+    assert [row.command for row in rows] and all(row.channel is None for row in rows)
+    assert {row.channel for row in await store.rows_for("user0")} == {None, "555"}
+    files = [database, *tmp_path.glob("log.db-*"), default_journal(database)]
+    data = b"".join(path.read_bytes() for path in files if path.exists())
+    assert str(RAW_DM_CHANNEL_ID).encode() not in data and str(RAW_USER_ID).encode() not in data
+    await log.close()
+    data = b"".join(path.read_bytes() for path in files if path.exists())
+    assert str(RAW_DM_CHANNEL_ID).encode() not in data
+
+
+async def test_migration_3_clears_the_dm_channels_an_older_version_stored(tmp_path: Path) -> None:
+    database = tmp_path / "log.db"
+    with sqlite3.connect(database) as raw:
+        for migration in sqlite_module.MIGRATIONS[:2]:
+            for statement in migration:
+                raw.execute(statement)
+        raw.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+        insert = (
+            "INSERT INTO interactions (id, at, kind, guild, channel, pseudonym, command) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        raw.execute(
+            insert, ("dm", "2025-03-01T09:00:00.000000Z", "interaction", None, str(RAW_DM_CHANNEL_ID), "p", "ask")
+        )
+        raw.execute(insert, ("server", "2025-03-01T09:00:01.000000Z", "interaction", "g1", "555", "p", "ask"))
+    raw.close()
+    store = SqliteStore(database)
+    await store.open()
+    assert {row.id: row.channel for row in await store.rows_for("p")} == {"dm": None, "server": "555"}
+    await store.close()
+    data = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    assert str(RAW_DM_CHANNEL_ID).encode() not in data

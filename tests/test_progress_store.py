@@ -97,11 +97,10 @@ def _version_1_database(path: Path) -> None:
 async def test_migration_2_upgrades_an_existing_version_1_file_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     _version_1_database(path)
-    assert SCHEMA_VERSION == 2
     store = SqliteStore(path)
     await store.open()
     try:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == SCHEMA_VERSION
         assert [row.id for row in await store.rows_for("p-1")] == ["old-row"]
         assert await store.record_attempt(make_attempt(1, mistakes=("valence-ignored",)))
         await practise(store, make_attempt(2, correct=True, at=NOW + dt.timedelta(minutes=1)))

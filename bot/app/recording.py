@@ -3,7 +3,8 @@
 The row is built from what the bot already knows (command, options, outcome, its own
 latency, the topic and confidence of an /ask) and handed to the log, whose ``log()``
 never touches the disk, synchronously, so a shutdown right after a reply loses nothing.
-Users appear only as pseudonyms. A server that switched its logging off (``/stats
+Users appear only as pseudonyms, and a DM's channel (one per user, so as identifying as the
+user's id) not at all. A server that switched its logging off (``/stats
 logging off``) is honoured by the store, which does not keep its rows.
 """
 
@@ -116,7 +117,7 @@ class Recorder:
             at=dt.datetime.now(dt.UTC),
             kind="interaction",
             guild=str(guild) if guild else None,
-            channel=str(channel) if channel else None,
+            channel=str(channel) if channel and guild else None,  # a DM's channel is one per user: never stored
             user=self.pseudonyms.of(user),
             command=command,
             options={name: value for name, value in options.items() if name != "private"},

@@ -77,7 +77,14 @@ def storable_value(value: Any) -> Any:
 
 def storable(record: _T) -> _T:
     """A row (or an attempt: any dataclass) with every string field, and every string in its
-    option values, made storable; the same object when nothing needed changing."""
+    option values, made storable; the same object when nothing needed changing.
+
+    A row without a guild (a DM) keeps no channel id: a DM channel is one per user, so its
+    raw Discord id would be a quasi-identifier that undoes the pseudonym. No keyed pseudonym
+    of it either: nothing reads the channel of a DM row (``/stats`` and the export are per
+    server), so there is nothing to keep. A server's channel id is the server's, not a
+    person's, and is kept.
+    """
     changes: dict[str, Any] = {}
     for item in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, item.name)
@@ -88,6 +95,8 @@ def storable(record: _T) -> _T:
         cleaned = storable_value(value)
         if cleaned is not value and cleaned != value:
             changes[item.name] = cleaned
+    if isinstance(record, LogRow) and record.guild is None and record.channel is not None:
+        changes["channel"] = None  # a DM: see the docstring
     return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
 
 

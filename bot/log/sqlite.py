@@ -116,6 +116,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (pseudonym, card)
         )""",
     ),
+    # 3: no raw Discord id of a DM channel (one per user: a quasi-identifier) on disk (issue 13).
+    ("UPDATE interactions SET channel = NULL WHERE guild IS NULL AND channel IS NOT NULL",),
 )
 """Schema migrations, oldest first: migration ``i`` takes the schema from version ``i`` to
 ``i + 1``. Append only; never edit a released one (databases in the field have run it)."""
@@ -346,6 +348,9 @@ class SqliteStore:
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             if not self.read_only:
+                # Deleted content is overwritten, not left in free pages: what /privacy forget, the
+                # retention purge and migration 3 remove is gone from the file too.
+                await conn.execute("PRAGMA secure_delete = ON")
                 await conn.execute("PRAGMA journal_mode = WAL")
                 await conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             if self.max_page_count is not None:
